@@ -1,0 +1,48 @@
+"""Every Redis key name Tarn uses, in one place, under one prefix (tests use a random one)."""
+
+from __future__ import annotations
+
+
+class Keys:
+    """Key names under `prefix`; methods take the variable part of the name."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    # Streams
+    @property
+    def function_commands(self) -> str:
+        return f"{self.prefix}:stream:functions"
+
+    @property
+    def invocations(self) -> str:
+        return f"{self.prefix}:stream:invocations"
+
+    @property
+    def dead_letters(self) -> str:
+        return f"{self.prefix}:stream:dead-letters"
+
+    def replies(self, inbox: str) -> str:
+        return f"{self.prefix}:replies:{inbox}"
+
+    # State
+    def function(self, name: str) -> str:
+        """Hash: qualifier ($LATEST, 1, 2, ...) -> msgpack FunctionVersion record."""
+        return f"{self.prefix}:function:{name}"
+
+    def function_tags(self, name: str) -> str:
+        return f"{self.prefix}:function:{name}:tags"
+
+    @property
+    def function_names(self) -> str:
+        """Sorted set of function names, all scores 0, so ZRANGEBYLEX pages in name order."""
+        return f"{self.prefix}:functions"
+
+    def blob(self, sha256_hex: str) -> str:
+        return f"{self.prefix}:blob:{sha256_hex}"
+
+    # Liveness
+    @property
+    def heartbeats(self) -> str:
+        """Sorted set: "<role>:<consumer>" scored by the epoch ms of its last heartbeat."""
+        return f"{self.prefix}:heartbeats"

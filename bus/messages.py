@@ -1,0 +1,98 @@
+"""The messages that cross process boundaries: one tagged union per stream, msgpack on the wire.
+
+Commands are imperative, events past tense; the class name is the wire tag. New fields get
+defaults, so processes of two releases read each other's messages during a rolling restart.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+import msgspec
+
+from bus.records import FunctionVersion
+
+
+class Message(msgspec.Struct, frozen=True, tag=True, kw_only=True):
+    """Base of every bus message."""
+
+
+# Function-manager stream
+
+
+class ProvisionFunction(Message):
+    """Make a version runnable (unpack its code, ensure its image) and move its state on."""
+
+    function_name: str
+    qualifier: str
+    revision_id: str
+
+
+FunctionCommand = ProvisionFunction
+
+
+# Invocations stream
+
+
+class InvokeFunction(Message):
+    """Run one synchronous invocation and publish the outcome to `reply_to`."""
+
+    request_id: str
+    function: FunctionVersion
+    payload: bytes
+    reply_to: str
+    invoked_arn: str
+    client_context: str | None = None  # base64 JSON, as sent in X-Amz-Client-Context
+    log_tail: bool = False
+    trace_id: str = ""
+
+
+InvocationCommand = InvokeFunction
+
+
+# Replies to a waiting API request
+
+
+class InvocationCompleted(Message):
+    """The function ran; `function_error` is set ("Unhandled") when it failed."""
+
+    request_id: str
+    payload: bytes
+    executed_version: str
+    function_error: str | None = None
+    log_tail: bytes | None = None
+
+
+class InvocationRejected(Message):
+    """The invocation never ran: the API answers with this AWS error instead."""
+
+    request_id: str
+    error_type: str
+    message: str
+    status: int = 500
+
+
+Reply = InvocationCompleted | InvocationRejected
+
+M = TypeVar("M")
+
+
+class Codec(Generic[M]):
+    """Encoder and decoder for one union, created once per stream."""
+
+    def __init__(self, union: type[M]) -> None:
+        self.union = union
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder: msgspec.msgpack.Decoder[M] = msgspec.msgpack.Decoder(union)
+
+    def encode(self, message: M) -> bytes:
+        return self._encoder.encode(message)
+
+    def decode(self, data: bytes) -> M:
+        """Raises msgspec.DecodeError (or ValidationError) for an entry of another shape."""
+        return self._decoder.decode(data)
+
+
+FUNCTION_COMMANDS: Codec[FunctionCommand] = Codec(FunctionCommand)
+INVOCATION_COMMANDS: Codec[InvocationCommand] = Codec(InvocationCommand)
+REPLIES: Codec[Reply] = Codec(Reply)  # type: ignore[arg-type]

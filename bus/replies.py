@@ -1,0 +1,96 @@
+"""Request/reply over Redis: each API process reads one private reply stream.
+
+The inbox stream is new and read from its start ("0-0"), so a reply that arrives before its
+waiter registered is still seen (reading from `$` would lose it). Replies refresh the
+inbox's expiry, so the stream of a process that died goes away by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import anyio
+import msgspec
+from redis.asyncio import Redis
+
+from bus.keys import Keys
+from bus.messages import REPLIES, Reply
+from bus.streams import FIELD
+
+log = logging.getLogger(__name__)
+
+INBOX_TTL_S = 600
+INBOX_MAXLEN = 10_000
+
+
+async def send_reply(redis: Redis, reply_to: str, reply: Reply) -> None:
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.xadd(reply_to, {FIELD: REPLIES.encode(reply)}, maxlen=INBOX_MAXLEN)
+        pipe.expire(reply_to, INBOX_TTL_S)
+        await pipe.execute()
+
+
+class _Waiter:
+    __slots__ = ("event", "reply")
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.reply: Reply | None = None
+
+
+class ReplyInbox:
+    """Routes replies on this process's reply stream to the requests waiting for them."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.key = keys.replies(uuid.uuid4().hex)
+        self._dead_letters = keys.dead_letters
+        self._waiters: dict[str, _Waiter] = {}
+
+    def expect(self, request_id: str) -> None:
+        """Register interest before publishing the request, so no reply can slip past."""
+        self._waiters[request_id] = _Waiter()
+
+    async def wait(self, request_id: str, timeout_s: float) -> Reply | None:
+        """The reply to `request_id`, or None after `timeout_s`."""
+        waiter = self._waiters.setdefault(request_id, _Waiter())
+        try:
+            with anyio.move_on_after(timeout_s):
+                await waiter.event.wait()
+            return waiter.reply
+        finally:
+            self._waiters.pop(request_id, None)
+
+    def forget(self, request_id: str) -> None:
+        self._waiters.pop(request_id, None)
+
+    async def run(self) -> None:
+        """Read the inbox until cancelled."""
+        last_id = b"0-0"
+        while True:
+            try:
+                answer = await self.redis.xread({self.key: last_id}, count=500, block=5_000)
+            except Exception:
+                log.exception("reading the reply inbox failed; retrying")
+                await anyio.sleep(0.5)
+                continue
+            for _stream, entries in answer or []:
+                for entry_id, fields in entries:
+                    last_id = entry_id
+                    await self._route(fields.get(FIELD, b""))
+
+    async def _route(self, raw: bytes) -> None:
+        try:
+            reply = REPLIES.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            log.error("undecodable reply on %s dead-lettered: %s", self.key, exc)
+            fields = {FIELD: raw, b"stream": self.key, b"reason": f"undecodable: {exc}"}
+            await self.redis.xadd(self._dead_letters, fields, maxlen=100_000)  # type: ignore[arg-type]
+            return
+        waiter = self._waiters.get(reply.request_id)
+        if waiter is None:
+            log.info("reply for %s arrived after its request gave up", reply.request_id)
+            return
+        waiter.reply = reply
+        waiter.event.set()

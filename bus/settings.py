@@ -1,0 +1,88 @@
+"""Settings: one frozen struct, read once from `TARN_*` variables and passed down explicitly.
+
+A `TARN_` variable that names no setting is a startup error, so a typo never goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+ENV_PREFIX = "TARN_"
+
+
+class SettingsError(ValueError):
+    """A `TARN_*` variable is unknown or has a value of the wrong kind."""
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "tarn")
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a Tarn process needs to know; every field is `TARN_<FIELD>` in upper case."""
+
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: str = msgspec.field(default_factory=_default_data_dir)
+    redis_url: str = ""  # empty: `tarn up` starts a private redis-server under data_dir
+    key_prefix: str = "tarn"
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+    executor: str = "auto"  # auto | process | docker
+    # Components `GET /_tarn/health` waits for, besides Redis and the API itself.
+    workers: tuple[str, ...] = ("functions", "pool")
+    # Base URL clients reach the API on; empty means http://host:port.
+    public_url: str = ""
+    # Stream delivery: an entry unacknowledged this long is taken over by another consumer.
+    visibility_timeout_ms: int = 30_000
+    max_deliveries: int = 5
+    heartbeat_interval_s: float = 1.0
+    log_level: str = "INFO"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @property
+    def code_dir(self) -> Path:
+        return Path(self.data_dir) / "code"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read `TARN_*` from `environ` (default: the process environment), then apply overrides."""
+        environ = os.environ if environ is None else environ
+        fields = {f.name for f in msgspec.structs.fields(cls)}
+        raw: dict[str, object] = {}
+        for key, value in environ.items():
+            if not key.startswith(ENV_PREFIX):
+                continue
+            name = key[len(ENV_PREFIX) :].lower()
+            if name not in fields:
+                raise SettingsError(f"{key} is not a Tarn setting; known: {_known(fields)}")
+            raw[name] = _parse_sequence(value) if name == "workers" else value
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(f"invalid Tarn setting: {exc}") from None
+
+    def to_env(self) -> dict[str, str]:
+        """The `TARN_*` variables that make a child process read these same settings."""
+        env = {}
+        for name, value in msgspec.structs.asdict(self).items():
+            text = ",".join(value) if isinstance(value, tuple) else str(value)
+            env[f"{ENV_PREFIX}{name.upper()}"] = text
+        return env
+
+
+def _parse_sequence(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _known(fields: set[str]) -> str:
+    return ", ".join(sorted(ENV_PREFIX + f.upper() for f in fields))

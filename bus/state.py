@@ -1,0 +1,113 @@
+"""The state store: function records and content-addressed code blobs in Redis.
+
+Updates are optimistic transactions (WATCH/MULTI), so several API processes and workers
+can change one function without losing each other's writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+from redis.exceptions import WatchError
+
+from bus.keys import Keys
+from bus.records import FUNCTION_DECODER, LATEST, RECORD_ENCODER, FunctionVersion
+
+
+class RecordMissing(LookupError):
+    """The record to update is gone (deleted meanwhile)."""
+
+
+class FunctionStore:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    async def get(self, name: str, qualifier: str = LATEST) -> FunctionVersion | None:
+        raw = await self.redis.hget(self.keys.function(name), qualifier)
+        return None if raw is None else FUNCTION_DECODER.decode(raw)
+
+    async def create(self, record: FunctionVersion, tags: dict[str, str]) -> bool:
+        """Store a new function's $LATEST; False if a function of that name exists."""
+        key = self.keys.function(record.name)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            try:
+                await pipe.watch(key)
+                if await pipe.exists(key):
+                    return False
+                pipe.multi()
+                pipe.hset(key, LATEST, RECORD_ENCODER.encode(record))
+                pipe.zadd(self.keys.function_names, {record.name: 0})
+                if tags:
+                    pipe.hset(self.keys.function_tags(record.name), mapping=tags)  # type: ignore[arg-type]
+                await pipe.execute()
+                return True
+            except WatchError:
+                return False
+
+    async def update(
+        self,
+        name: str,
+        change: Callable[[FunctionVersion], FunctionVersion],
+        qualifier: str = LATEST,
+    ) -> FunctionVersion:
+        """Apply `change` to the stored record atomically; `change` may raise to refuse."""
+        key = self.keys.function(name)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.hget(key, qualifier)
+                    if raw is None:
+                        raise RecordMissing(f"{name}:{qualifier}")
+                    record = change(FUNCTION_DECODER.decode(raw))
+                    pipe.multi()
+                    pipe.hset(key, qualifier, RECORD_ENCODER.encode(record))
+                    await pipe.execute()
+                    return record
+                except WatchError:
+                    continue
+
+    async def delete(self, name: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.keys.function(name), self.keys.function_tags(name))
+            pipe.zrem(self.keys.function_names, name)
+            await pipe.execute()
+
+    async def names_after(self, marker: str | None, count: int) -> list[str]:
+        """Up to `count` function names in order, starting after `marker`."""
+        start = f"({marker}" if marker else "-"
+        names = await self.redis.zrangebylex(self.keys.function_names, start, "+", 0, count)
+        return [n.decode() for n in names]
+
+    async def get_many(self, names: list[str], qualifier: str = LATEST) -> list[FunctionVersion]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hget(self.keys.function(name), qualifier)
+            raws = await pipe.execute()
+        return [FUNCTION_DECODER.decode(raw) for raw in raws if raw is not None]
+
+    async def tags(self, name: str) -> dict[str, str]:
+        raw = await self.redis.hgetall(self.keys.function_tags(name))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+class BlobStore:
+    """Code and layer archives, keyed by the hex SHA-256 of their bytes: stored once."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    @staticmethod
+    def digest(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    async def put(self, data: bytes, sha256_hex: str) -> None:
+        await self.redis.set(self.keys.blob(sha256_hex), data, nx=True)
+
+    async def get(self, sha256_hex: str) -> bytes | None:
+        data: bytes | None = await self.redis.get(self.keys.blob(sha256_hex))
+        return data

@@ -1,0 +1,217 @@
+"""Redis streams transport: publish, consume in a consumer group, ack, reclaim, dead-letter.
+
+Delivery is at least once. A consumer first re-reads its own pending entries (a restarted
+worker keeps its consumer name, so it resumes at once), then claims entries that another
+consumer left unacknowledged for longer than the visibility timeout, then reads new ones.
+An entry that does not decode, or that failed `max_deliveries` times, goes to the
+dead-letter stream with the reason; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar
+
+import anyio
+import msgspec
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from bus.messages import Codec
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M")
+FIELD = b"m"
+
+
+async def publish(
+    redis: Redis, stream: str, codec: Codec[M], message: M, *, maxlen: int = 100_000
+) -> str:
+    """Append `message` to `stream`; returns the entry id. Old entries are trimmed lazily."""
+    entry_id = await redis.xadd(stream, {FIELD: codec.encode(message)}, maxlen=maxlen)
+    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery(Generic[M]):
+    entry_id: bytes
+    message: M
+    deliveries: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerConfig:
+    stream: str
+    group: str
+    consumer: str
+    dead_letters: str
+    visibility_timeout_ms: int = 30_000
+    max_deliveries: int = 5
+
+
+class StreamConsumer(Generic[M]):
+    """One consumer in one group on one stream, decoding entries with one codec."""
+
+    def __init__(self, redis: Redis, config: ConsumerConfig, codec: Codec[M]) -> None:
+        self.redis = redis
+        self.config = config
+        self.codec = codec
+        self._own_pending_done = False
+        self._next_reclaim = 0.0
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(
+                self.config.stream, self.config.group, "0", mkstream=True
+            )
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def read(self, count: int, block_ms: int) -> list[Delivery[M]]:
+        """Up to `count` deliveries: own pending first, then reclaimed, then new entries."""
+        if not self._own_pending_done:
+            entries = await self._xreadgroup("0", count, None)
+            if entries:
+                return await self._recovered(entries)
+            self._own_pending_done = True
+        now = time.monotonic()
+        if now >= self._next_reclaim:
+            self._next_reclaim = now + self.config.visibility_timeout_ms / 2000
+            reclaimed = await self._reclaim(count)
+            if reclaimed:
+                return reclaimed
+        entries = await self._xreadgroup(">", count, block_ms)
+        return await self._decode_all(entries, deliveries=1)
+
+    async def ack(self, entry_id: bytes) -> None:
+        await self.redis.xack(self.config.stream, self.config.group, entry_id)
+
+    async def dead_letter(self, entry_id: bytes, raw: bytes, reason: str) -> None:
+        """Move an entry to the dead-letter stream with its reason, then acknowledge it."""
+        log.error("dead-lettering %s entry %s: %s", self.config.stream, entry_id, reason)
+        fields = {FIELD: raw, b"stream": self.config.stream, b"reason": reason}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(self.config.dead_letters, fields, maxlen=100_000)  # type: ignore[arg-type]
+            pipe.xack(self.config.stream, self.config.group, entry_id)
+            await pipe.execute()
+
+    async def consume(
+        self,
+        handle: Callable[[M], Awaitable[None]],
+        *,
+        concurrency: int,
+        ack: Literal["before", "after"] = "after",
+        block_ms: int = 5_000,
+    ) -> None:
+        """Run `handle` on every delivery, at most `concurrency` at once, until cancelled.
+
+        `ack="after"` acknowledges once `handle` returns (at least once); a handler that
+        raises leaves the entry pending, to be retried after the visibility timeout.
+        `ack="before"` acknowledges on receipt, for work a retry would make wrong.
+        """
+        await self.ensure_group()
+        slots = anyio.Semaphore(concurrency)
+        async with anyio.create_task_group() as tasks:
+            while True:
+                await slots.acquire()  # wait for one free slot, then take all that are free
+                free = 1
+                while slots.value > 0:
+                    slots.acquire_nowait()
+                    free += 1
+                try:
+                    deliveries = await self.read(free, block_ms)
+                except Exception:
+                    log.exception("reading %s failed; retrying", self.config.stream)
+                    deliveries = []
+                    await anyio.sleep(1)
+                for _ in range(free - len(deliveries)):
+                    slots.release()
+                for delivery in deliveries:
+                    if ack == "before":
+                        await self.ack(delivery.entry_id)
+                    tasks.start_soon(self._handle_one, handle, delivery, ack, slots)
+
+    async def _handle_one(
+        self,
+        handle: Callable[[M], Awaitable[None]],
+        delivery: Delivery[M],
+        ack: Literal["before", "after"],
+        slots: anyio.Semaphore,
+    ) -> None:
+        try:
+            await handle(delivery.message)
+        except Exception as exc:
+            log.exception("handling %s failed", type(delivery.message).__name__)
+            if ack == "after" and delivery.deliveries >= self.config.max_deliveries:
+                raw = self.codec.encode(delivery.message)
+                reason = f"failed {delivery.deliveries} times; last error: {exc!r}"
+                await self.dead_letter(delivery.entry_id, raw, reason)
+        else:
+            if ack == "after":
+                await self.ack(delivery.entry_id)
+        finally:
+            slots.release()
+
+    async def _xreadgroup(
+        self, from_id: str, count: int, block_ms: int | None
+    ) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        answer = await self.redis.xreadgroup(
+            self.config.group,
+            self.config.consumer,
+            {self.config.stream: from_id},
+            count=count,
+            block=block_ms,
+        )
+        return answer[0][1] if answer else []
+
+    async def _reclaim(self, count: int) -> list[Delivery[M]]:
+        answer = await self.redis.xautoclaim(
+            self.config.stream,
+            self.config.group,
+            self.config.consumer,
+            min_idle_time=self.config.visibility_timeout_ms,
+            start_id="0-0",
+            count=count,
+        )
+        entries = answer[1]
+        if entries:
+            log.warning("reclaimed %d stuck entries from %s", len(entries), self.config.stream)
+        return await self._recovered(entries)
+
+    async def _recovered(
+        self, entries: list[tuple[bytes, dict[bytes, bytes]]]
+    ) -> list[Delivery[M]]:
+        """Entries delivered before: look up how often, so endless failures end somewhere."""
+        deliveries = []
+        for entry in entries:
+            if not entry[1]:  # trimmed from the stream while pending: nothing left to run
+                await self.ack(entry[0])
+                continue
+            pending = await self.redis.xpending_range(
+                self.config.stream, self.config.group, entry[0], entry[0], 1
+            )
+            times = pending[0]["times_delivered"] if pending else 1
+            deliveries += await self._decode_all([entry], deliveries=times)
+        return deliveries
+
+    async def _decode_all(
+        self, entries: list[tuple[bytes, dict[bytes, bytes]]], *, deliveries: int
+    ) -> list[Delivery[M]]:
+        decoded = []
+        for entry_id, fields in entries:
+            raw = fields.get(FIELD, b"")
+            try:
+                message = self.codec.decode(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                await self.dead_letter(entry_id, raw, f"undecodable: {exc}")
+                continue
+            if deliveries > self.config.max_deliveries:
+                await self.dead_letter(entry_id, raw, f"delivered {deliveries} times")
+                continue
+            decoded.append(Delivery(entry_id, message, deliveries))
+        return decoded

@@ -1,0 +1,115 @@
+"""AWS Lambda's errors: class name = AWS error code, HTTP status on the class, one renderer.
+
+Blueprints only raise these. Lambda sends most errors as `{"Type": "User", "Message": ...}`
+and the model-validation ones as `{"message": ...}`; `X-Amzn-ErrorType` carries the code.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from quart import Response
+
+from services.responses import json_response
+
+
+class LambdaError(Exception):
+    status: ClassVar[int] = 400
+    error_type: ClassVar[str | None] = "User"  # the body's "Type"; None for lower-case bodies
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def code(self) -> str:
+        return type(self).__name__
+
+    def body(self) -> dict[str, str]:
+        if self.error_type is None:
+            return {"message": self.message}
+        return {"Type": self.error_type, "Message": self.message}
+
+
+class ValidationException(LambdaError):
+    error_type = None
+
+
+class InvalidParameterValueException(LambdaError):
+    pass
+
+
+class InvalidRequestContentException(LambdaError):
+    pass
+
+
+class RequestTooLargeException(LambdaError):
+    status = 413
+
+
+class RequestEntityTooLargeException(LambdaError):
+    status = 413
+
+
+class ResourceNotFoundException(LambdaError):
+    status = 404
+
+
+class ResourceConflictException(LambdaError):
+    status = 409
+
+
+class PreconditionFailedException(LambdaError):
+    status = 412
+
+
+class ResourceNotReadyException(LambdaError):
+    status = 502
+    error_type = "Service"
+
+
+class TooManyRequestsException(LambdaError):
+    status = 429
+
+
+class UnsupportedMediaTypeException(LambdaError):
+    status = 415
+
+
+class ServiceException(LambdaError):
+    status = 500
+    error_type = "Service"
+
+
+class UnknownOperationException(LambdaError):
+    status = 404
+    error_type = None
+
+
+def render(error: LambdaError) -> Response:
+    response = json_response(error.body(), error.status)
+    response.headers["X-Amzn-ErrorType"] = error.code
+    return response
+
+
+def constraint(value: object, member: str, rule: str) -> ValidationException:
+    """AWS's model-validation error for one member, e.g. Timeout over 900."""
+    return ValidationException(
+        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
+        f"constraint: {rule}"
+    )
+
+
+def error_for(code: str, message: str) -> LambdaError:
+    """The error class named `code` (as a worker reported it), else a ServiceException."""
+    for cls in _all_errors(LambdaError):
+        if cls.__name__ == code:
+            return cls(message)
+    return ServiceException(message)
+
+
+def _all_errors(base: type[LambdaError]) -> list[type[LambdaError]]:
+    found = []
+    for sub in base.__subclasses__():
+        found += [sub, *_all_errors(sub)]
+    return found

@@ -1,0 +1,244 @@
+"""Request bodies of the function-management operations, and their validation as AWS does it.
+
+Model constraints (botocore's service model) are collected and reported together as one
+ValidationException ("2 validation errors detected: ..."), then Lambda's own checks follow.
+https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TypeVar
+
+import msgspec
+
+from services.errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    ValidationException,
+)
+from services.runtimes import check_runtime
+
+
+class _Shape(msgspec.Struct, rename="pascal", omit_defaults=True):
+    pass
+
+
+class CodeInput(_Shape):
+    zip_file: bytes | None = None
+    s3_bucket: str | None = None
+    s3_key: str | None = None
+    s3_object_version: str | None = None
+    image_uri: str | None = None
+
+
+class EnvironmentInput(_Shape):
+    variables: dict[str, str] | None = None
+
+
+class EphemeralStorageInput(_Shape):
+    size: int | None = None
+
+
+class TracingConfigInput(_Shape):
+    mode: str | None = None
+
+
+class LoggingConfigInput(_Shape):
+    log_format: str | None = None
+    application_log_level: str | None = None
+    system_log_level: str | None = None
+    log_group: str | None = None
+
+
+class DeadLetterConfigInput(_Shape):
+    target_arn: str | None = None
+
+
+class ConfigurationInput(_Shape):
+    """Members shared by CreateFunction and UpdateFunctionConfiguration."""
+
+    role: str | None = None
+    handler: str | None = None
+    description: str | None = None
+    timeout: int | None = None
+    memory_size: int | None = None
+    runtime: str | None = None
+    environment: EnvironmentInput | None = None
+    ephemeral_storage: EphemeralStorageInput | None = None
+    tracing_config: TracingConfigInput | None = None
+    logging_config: LoggingConfigInput | None = None
+    dead_letter_config: DeadLetterConfigInput | None = None
+    kms_key_arn: str | None = msgspec.field(default=None, name="KMSKeyArn")
+    layers: list[str] | None = None
+    image_config: dict[str, object] | None = None
+    revision_id: str | None = None
+
+
+class CreateFunctionInput(ConfigurationInput):
+    function_name: str | None = None
+    code: CodeInput | None = None
+    publish: bool = False
+    package_type: str | None = None
+    tags: dict[str, str] | None = None
+    architectures: list[str] | None = None
+
+
+class UpdateCodeInput(_Shape):
+    zip_file: bytes | None = None
+    s3_bucket: str | None = None
+    s3_key: str | None = None
+    s3_object_version: str | None = None
+    image_uri: str | None = None
+    publish: bool = False
+    dry_run: bool = False
+    revision_id: str | None = None
+    architectures: list[str] | None = None
+
+
+T = TypeVar("T")
+
+
+def decode_body(body: bytes, shape: type[T]) -> T:
+    """Decode a JSON body; anything malformed is AWS's InvalidRequestContentException."""
+    try:
+        return msgspec.json.decode(body or b"{}", type=shape)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise InvalidRequestContentException(
+            f"Could not parse request body into json: {exc}"
+        ) from None
+
+
+ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
+HANDLER_PATTERN = r"[^\s]+"
+ENV_NAME_PATTERN = r"[a-zA-Z]([a-zA-Z0-9_])+"
+LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
+ARCHITECTURES = ("x86_64", "arm64")
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+RESERVED_ENV = frozenset(
+    "_HANDLER _X_AMZN_TRACE_ID AWS_DEFAULT_REGION AWS_REGION AWS_EXECUTION_ENV "
+    "AWS_LAMBDA_FUNCTION_NAME AWS_LAMBDA_FUNCTION_MEMORY_SIZE AWS_LAMBDA_FUNCTION_VERSION "
+    "AWS_LAMBDA_INITIALIZATION_TYPE AWS_LAMBDA_LOG_GROUP_NAME AWS_LAMBDA_LOG_STREAM_NAME "
+    "AWS_ACCESS_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN "
+    "AWS_LAMBDA_RUNTIME_API LAMBDA_TASK_ROOT LAMBDA_RUNTIME_DIR".split()
+)
+MAX_ENVIRONMENT_BYTES = 4096
+
+
+class Problems:
+    """Collects model-constraint violations; `raise_any` reports them as AWS does."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, value: object, member: str, rule: str) -> None:
+        shown = "null" if value is None else f"'{value}'"
+        self.items.append(f"Value {shown} at '{member}' failed to satisfy constraint: {rule}")
+
+    def add_raw(self, text: str) -> None:
+        self.items.append(text)
+
+    def required(self, value: object, member: str) -> None:
+        if value is None:
+            self.add(None, member, "Member must not be null")
+
+    def pattern(self, value: str | None, member: str, pattern: str) -> None:
+        if value is not None and re.fullmatch(pattern, value) is None:
+            self.add(value, member, f"Member must satisfy regular expression pattern: {pattern}")
+
+    def bounds(self, value: int | None, member: str, low: int, high: int) -> None:
+        if value is not None and value < low:
+            self.add(value, member, f"Member must have value greater than or equal to {low}")
+        elif value is not None and value > high:
+            self.add(value, member, f"Member must have value less than or equal to {high}")
+
+    def max_length(self, value: str | None, member: str, high: int) -> None:
+        if value is not None and len(value) > high:
+            self.add(value, member, f"Member must have length less than or equal to {high}")
+
+    def raise_any(self) -> None:
+        if not self.items:
+            return
+        count = len(self.items)
+        noun = "error" if count == 1 else "errors"
+        raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(self.items))
+
+
+def check_configuration(request: ConfigurationInput, problems: Problems) -> None:
+    """Model constraints on the members CreateFunction and UpdateFunctionConfiguration share."""
+    problems.pattern(request.role, "role", ROLE_PATTERN)
+    problems.max_length(request.handler, "handler", 128)
+    problems.pattern(request.handler, "handler", HANDLER_PATTERN)
+    problems.max_length(request.description, "description", 256)
+    problems.bounds(request.timeout, "timeout", 1, 900)
+    problems.bounds(request.memory_size, "memorySize", 128, 10240)
+    if request.ephemeral_storage is not None:
+        problems.required(request.ephemeral_storage.size, "ephemeralStorage.size")
+        problems.bounds(request.ephemeral_storage.size, "ephemeralStorage.size", 512, 10240)
+    if request.tracing_config is not None and request.tracing_config.mode is not None:
+        mode = request.tracing_config.mode
+        if mode not in ("Active", "PassThrough"):
+            problems.add(
+                mode,
+                "tracingConfig.mode",
+                "Member must satisfy enum value set: [Active, PassThrough]",
+            )
+    logging_config = request.logging_config
+    if logging_config is not None:
+        if logging_config.log_format not in (None, "JSON", "Text"):
+            problems.add(
+                logging_config.log_format,
+                "loggingConfig.logFormat",
+                "Member must satisfy enum value set: [JSON, Text]",
+            )
+        problems.max_length(logging_config.log_group, "loggingConfig.logGroup", 512)
+        problems.pattern(logging_config.log_group, "loggingConfig.logGroup", LOG_GROUP_PATTERN)
+    variables = request.environment.variables if request.environment else None
+    if variables and any(re.fullmatch(ENV_NAME_PATTERN, k) is None for k in variables):
+        problems.add_raw(
+            "Value at 'environment.variables' failed to satisfy constraint: Map keys must "
+            f"satisfy constraint: [Member must satisfy regular expression pattern: "
+            f"{ENV_NAME_PATTERN}]"
+        )
+
+
+def check_architectures(architectures: list[str] | None, problems: Problems) -> None:
+    if architectures is None:
+        return
+    if len(architectures) != 1:
+        problems.add(
+            f"[{', '.join(architectures)}]",
+            "architectures",
+            "Member must have length less than or equal to 1"
+            if architectures
+            else "Member must have length greater than or equal to 1",
+        )
+    elif architectures[0] not in ARCHITECTURES:
+        problems.add(
+            f"[{architectures[0]}]",
+            "architectures",
+            "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]",
+        )
+
+
+def check_runtime_and_environment(request: ConfigurationInput) -> None:
+    """Lambda's own checks, after the model's: runtime support and the environment."""
+    if request.runtime is not None:
+        check_runtime(request.runtime)
+    variables = request.environment.variables if request.environment else None
+    if not variables:
+        return
+    reserved = sorted(k for k in variables if k in RESERVED_ENV)
+    if reserved:
+        raise InvalidParameterValueException(
+            "Lambda was unable to configure your environment variables because the environment "
+            "variables you have provided contains reserved keys that are currently not supported "
+            f"for modification. Reserved keys used in this request: {', '.join(reserved)}"
+        )
+    measured = json.dumps(variables, separators=(",", ":"), ensure_ascii=False)
+    if len(measured.encode()) > MAX_ENVIRONMENT_BYTES:
+        raise InvalidParameterValueException(
+            "Lambda was unable to configure your environment variables because the environment "
+            f"variables you have provided exceeded the 4KB limit. String measured: {measured}"
+        )

@@ -1,0 +1,314 @@
+"""Function management: Create/Get/List/Delete functions and update their code or configuration.
+
+https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html and its siblings.
+The API validates and records; the function-manager worker makes code runnable and moves
+State (Pending -> Active) and LastUpdateStatus (InProgress -> Successful) on.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from quart import Blueprint, Response, request
+
+from bus.messages import FUNCTION_COMMANDS, ProvisionFunction
+from bus.records import LATEST, FunctionVersion
+from bus.state import RecordMissing
+from bus.streams import publish
+from services import function_code
+from services.arns import FunctionRef, function_arn, parse_function_name
+from services.configurations import last_modified_now, render_configuration, render_listed
+from services.context import ApiContext, api
+from services.errors import (
+    InvalidParameterValueException,
+    PreconditionFailedException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
+from services.function_requests import (
+    ConfigurationInput,
+    CreateFunctionInput,
+    Problems,
+    UpdateCodeInput,
+    check_architectures,
+    check_configuration,
+    check_runtime_and_environment,
+    decode_body,
+)
+from services.responses import json_response
+
+blueprint = Blueprint("functions", __name__)
+
+FUNCTIONS = "/2015-03-31/functions"
+LIST_PAGE_MAX = 50
+
+
+@blueprint.post(FUNCTIONS)
+async def create_function() -> Response:
+    context = api()
+    function_code.check_request_size("CreateFunction")
+    body = decode_body(await request.get_data(), CreateFunctionInput)
+    problems = Problems()
+    problems.required(body.function_name, "functionName")
+    problems.required(body.role, "role")
+    problems.required(body.code, "code")
+    check_configuration(body, problems)
+    check_architectures(body.architectures, problems)
+    if body.package_type not in (None, "Zip", "Image"):
+        problems.add(
+            body.package_type, "packageType", "Member must satisfy enum value set: [Zip, Image]"
+        )
+    problems.raise_any()
+    assert body.function_name is not None and body.code is not None
+    name = parse_function_name(body.function_name).name
+    if (body.package_type or "Zip") == "Image":
+        raise InvalidParameterValueException(
+            "PackageType Image needs the Docker executor, which this Tarn does not have yet."
+        )
+    if body.runtime is None or body.handler is None:
+        raise InvalidParameterValueException(
+            "Runtime and Handler are mandatory parameters for functions created with "
+            "deployment packages."
+        )
+    check_runtime_and_environment(body)
+    code = await function_code.load(context, body.code)
+    record = FunctionVersion(
+        name=name,
+        arn=function_arn(context.settings, name),
+        code_sha256_hex=code.sha256_hex,
+        code_size=code.size,
+        revision_id=str(uuid.uuid4()),
+        last_modified=last_modified_now(),
+        log_group=f"/aws/lambda/{name}",
+        state="Pending",
+        state_reason="The function is being created.",
+        state_reason_code="Creating",
+    )
+    record = _apply_configuration(record, body)
+    if body.architectures:
+        record.architectures = body.architectures
+    if not await context.functions.create(record, body.tags or {}):
+        raise ResourceConflictException(f"Function already exist: {name}")
+    await _provision(context, record)
+    return json_response(render_configuration(record, context.settings.region), 201)
+
+
+@blueprint.get(FUNCTIONS)
+@blueprint.get(FUNCTIONS + "/")
+async def list_functions() -> Response:
+    context = api()
+    marker = request.args.get("Marker") or None
+    max_items = _max_items(request.args.get("MaxItems"))
+    names = await context.functions.names_after(marker, max_items + 1)
+    more = len(names) > max_items
+    names = names[:max_items]
+    records = await context.functions.get_many(names)
+    body: dict[str, object] = {
+        "Functions": [render_listed(r, context.settings.region) for r in records]
+    }
+    if more and names:
+        body["NextMarker"] = names[-1]
+    return json_response(body)
+
+
+@blueprint.get(FUNCTIONS + "/<function_name>")
+async def get_function(function_name: str) -> Response:
+    context = api()
+    record = await _find(context, _ref(function_name))
+    body: dict[str, object] = {
+        "Configuration": render_configuration(record, context.settings.region),
+        "Code": {
+            "RepositoryType": "S3",
+            "Location": function_code.location(context, record.code_sha256_hex),
+        },
+    }
+    tags = await context.functions.tags(record.name)
+    if tags:
+        body["Tags"] = tags
+    return json_response(body)
+
+
+@blueprint.get(FUNCTIONS + "/<function_name>/configuration")
+async def get_function_configuration(function_name: str) -> Response:
+    context = api()
+    record = await _find(context, _ref(function_name))
+    return json_response(render_configuration(record, context.settings.region))
+
+
+@blueprint.delete(FUNCTIONS + "/<function_name>")
+async def delete_function(function_name: str) -> Response:
+    context = api()
+    ref = _ref(function_name)
+    if ref.qualifier == LATEST:
+        raise InvalidParameterValueException(
+            "$LATEST version cannot be deleted without deleting the function."
+        )
+    record = await _find(context, ref)
+    await context.functions.delete(record.name)
+    return Response(b"", status=204)
+
+
+@blueprint.put(FUNCTIONS + "/<function_name>/code")
+async def update_function_code(function_name: str) -> Response:
+    context = api()
+    function_code.check_request_size("UpdateFunctionCode")
+    body = decode_body(await request.get_data(), UpdateCodeInput)
+    problems = Problems()
+    check_architectures(body.architectures, problems)
+    problems.raise_any()
+    ref = _ref(function_name)
+    code = await function_code.load(context, body)
+
+    def change(record: FunctionVersion) -> FunctionVersion:
+        _check_updatable(record, body.revision_id)
+        record = msgspec.structs.replace(
+            record,
+            code_sha256_hex=code.sha256_hex,
+            code_size=code.size,
+            architectures=body.architectures or record.architectures,
+        )
+        return _start_update(record)
+
+    if body.dry_run:
+        record = change(await _find(context, ref))
+        return json_response(render_configuration(record, context.settings.region))
+    record = await _update(context, ref, change)
+    await _provision(context, record)
+    return json_response(render_configuration(record, context.settings.region))
+
+
+@blueprint.put(FUNCTIONS + "/<function_name>/configuration")
+async def update_function_configuration(function_name: str) -> Response:
+    context = api()
+    body = decode_body(await request.get_data(), ConfigurationInput)
+    problems = Problems()
+    check_configuration(body, problems)
+    problems.raise_any()
+    check_runtime_and_environment(body)
+    ref = _ref(function_name)
+
+    def change(record: FunctionVersion) -> FunctionVersion:
+        _check_updatable(record, body.revision_id)
+        return _start_update(_apply_configuration(record, body))
+
+    record = await _update(context, ref, change)
+    await _provision(context, record)
+    return json_response(render_configuration(record, context.settings.region))
+
+
+def _apply_configuration(record: FunctionVersion, body: ConfigurationInput) -> FunctionVersion:
+    """A copy of `record` with every member `body` sets."""
+    changes: dict[str, object] = {}
+    simple = {
+        "role": body.role,
+        "handler": body.handler,
+        "description": body.description,
+        "timeout_s": body.timeout,
+        "memory_mb": body.memory_size,
+        "runtime": body.runtime,
+        "kms_key_arn": body.kms_key_arn,
+        "layers": body.layers,
+        "image_config": body.image_config,
+    }
+    changes.update({k: v for k, v in simple.items() if v is not None})
+    if body.environment is not None:
+        changes["environment"] = body.environment.variables or {}
+    if body.ephemeral_storage is not None and body.ephemeral_storage.size is not None:
+        changes["ephemeral_storage_mb"] = body.ephemeral_storage.size
+    if body.tracing_config is not None and body.tracing_config.mode is not None:
+        changes["tracing_mode"] = body.tracing_config.mode
+    if body.dead_letter_config is not None:
+        changes["dead_letter_target_arn"] = body.dead_letter_config.target_arn or None
+    logging_config = body.logging_config
+    if logging_config is not None:
+        logging_changes = {
+            "log_format": logging_config.log_format,
+            "application_log_level": logging_config.application_log_level,
+            "system_log_level": logging_config.system_log_level,
+            "log_group": logging_config.log_group,
+        }
+        changes.update({k: v for k, v in logging_changes.items() if v is not None})
+    return msgspec.structs.replace(record, **changes)
+
+
+def _check_updatable(record: FunctionVersion, revision_id: str | None) -> None:
+    if revision_id is not None and revision_id != record.revision_id:
+        raise PreconditionFailedException(
+            "The Revision Id provided does not match the latest Revision Id. Call the "
+            "GetFunction/GetAlias API to retrieve the latest Revision Id"
+        )
+    if record.state == "Pending":
+        raise ResourceConflictException(
+            "The operation cannot be performed at this time. The function is currently in "
+            "the following state: Pending"
+        )
+    if record.last_update_status == "InProgress":
+        raise ResourceConflictException(
+            "The operation cannot be performed at this time. An update is in progress for "
+            f"resource: {record.arn}"
+        )
+
+
+def _start_update(record: FunctionVersion) -> FunctionVersion:
+    return msgspec.structs.replace(
+        record,
+        revision_id=str(uuid.uuid4()),
+        last_modified=last_modified_now(),
+        last_update_status="InProgress",
+        last_update_status_reason="The function is being created.",
+        last_update_status_reason_code="Creating",
+    )
+
+
+def _ref(function_name: str) -> FunctionRef:
+    ref = parse_function_name(function_name)
+    qualifier = request.args.get("Qualifier")
+    if qualifier is not None and ref.qualifier is not None and qualifier != ref.qualifier:
+        raise InvalidParameterValueException(
+            "The derived qualifier from the function name does not match the specified qualifier."
+        )
+    return FunctionRef(ref.name, qualifier or ref.qualifier)
+
+
+async def _find(context: ApiContext, ref: FunctionRef) -> FunctionVersion:
+    record = await context.functions.get(ref.name, ref.qualifier or LATEST)
+    if record is None:
+        raise _not_found(context, ref)
+    return record
+
+
+async def _update(context: ApiContext, ref: FunctionRef, change) -> FunctionVersion:  # type: ignore[no-untyped-def]
+    if ref.qualifier not in (None, LATEST):
+        raise InvalidParameterValueException("Only $LATEST can be updated.")
+    try:
+        return await context.functions.update(ref.name, change)
+    except RecordMissing:
+        raise _not_found(context, ref) from None
+
+
+def _not_found(context: ApiContext, ref: FunctionRef) -> ResourceNotFoundException:
+    arn = function_arn(context.settings, ref.name)
+    if ref.qualifier:
+        arn = f"{arn}:{ref.qualifier}"
+    return ResourceNotFoundException(f"Function not found: {arn}")
+
+
+async def _provision(context: ApiContext, record: FunctionVersion) -> None:
+    command = ProvisionFunction(
+        function_name=record.name, qualifier=record.version, revision_id=record.revision_id
+    )
+    await publish(context.redis, context.keys.function_commands, FUNCTION_COMMANDS, command)
+
+
+def _max_items(raw: str | None) -> int:
+    if raw is None:
+        return LIST_PAGE_MAX
+    problems = Problems()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameterValueException(f"Invalid MaxItems value: {raw}") from None
+    problems.bounds(value, "maxItems", 1, 10000)
+    problems.raise_any()
+    return min(value, LIST_PAGE_MAX)

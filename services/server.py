@@ -1,0 +1,50 @@
+"""Serving the API with Hypercorn on uvloop until SIGINT/SIGTERM: `python -m services.server`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from bus.settings import Settings, SettingsError
+from services.app import create_app
+
+
+def hypercorn_config(settings: Settings) -> Config:
+    config = Config()
+    config.bind = [f"{settings.host}:{settings.port}"]
+    config.keep_alive_timeout = 75
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")
+    return config
+
+
+async def serve_api(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await serve(create_app(settings), hypercorn_config(settings), shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise SystemExit(f"tarn: {exc}") from None
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s api       %(levelname)s %(message)s"
+    )
+    try:
+        import uvloop
+
+        uvloop.run(serve_api(settings))
+    except ImportError:
+        asyncio.run(serve_api(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""`tarn up`'s process supervisor: a private Redis, the API and each worker as child processes.
+
+Children that die are restarted; SIGINT/SIGTERM stop the API and workers first (they finish
+or hand back their work), then Redis, which writes its append-only file on the way out.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+from redis import Redis
+
+from bus.settings import Settings
+
+STOP_GRACE_S = 5.0
+READY_TIMEOUT_S = 60.0
+RESTART_DELAY_S = 1.0
+
+
+class StartupError(RuntimeError):
+    """Tarn cannot start; the message says what to do."""
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = field(default=0)
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise StartupError(
+                f"port {port} on {host} is in use; stop what uses it or pass --port"
+            ) from None
+
+
+def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A private redis-server with AOF on, on a Unix socket in `data_dir`; returns its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise StartupError(
+            "redis-server is not installed. Install it (Debian/Ubuntu: apt-get install "
+            "redis-server; macOS: brew install redis) or pass --redis-url redis://HOST:6379/0"
+        )
+    sock = data_dir / "redis.sock"
+    if sock.exists() and _redis_answers(sock):
+        raise StartupError(
+            f"another Tarn is already running on {data_dir} (its Redis answers on {sock}); "
+            "stop it first or pass another --data-dir"
+        )
+    argv = [binary, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"]
+    argv += ["--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "everysec"]
+    argv += ["--save", "", "--loglevel", "warning", "--daemonize", "no"]
+    process = subprocess.Popen(argv, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while not (sock.exists() and _redis_answers(sock)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise StartupError(f"redis-server did not start (exit code {process.poll()})")
+        time.sleep(0.02)
+    return process, f"unix://{sock}"
+
+
+def _redis_answers(sock: Path) -> bool:
+    try:
+        return bool(Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
+    except Exception:
+        return False
+
+
+class Supervisor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        python = sys.executable
+        self.children = [Child("api", [python, "-m", "services.server"])]
+        self.children += [Child(role, [python, "-m", "workers", role]) for role in settings.workers]
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.stopping = False
+
+    def run(self) -> int:
+        """Start everything, wait until healthy, supervise until a signal; the exit code."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._request_stop)
+        started = time.monotonic()
+        try:
+            self._start_all()
+            self._wait_ready(started)
+            self._supervise()
+            return 0
+        except StartupError as exc:
+            print(f"tarn: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            self._stop_all()
+
+    def _start_all(self) -> None:
+        data_dir = Path(self.settings.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        check_port_free(self.settings.host, self.settings.port)
+        settings = self.settings
+        if not settings.redis_url:
+            self.redis, url = start_redis(data_dir)
+            settings = msgspec.structs.replace(settings, redis_url=url)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TARN_")}
+        self.env |= settings.to_env()
+        for child in self.children:
+            self._spawn(child)
+
+    def _spawn(self, child: Child) -> None:
+        child.process = subprocess.Popen(child.argv, env=self.env, start_new_session=True)
+
+    def _wait_ready(self, started: float) -> None:
+        url = f"http://{self.settings.host}:{self.settings.port}/_tarn/health"
+        while time.monotonic() - started < READY_TIMEOUT_S:
+            if self.stopping:
+                return
+            for child in self.children:
+                assert child.process is not None
+                if child.process.poll() is not None:
+                    raise StartupError(
+                        f"{child.name} exited with code {child.process.returncode} while "
+                        "starting; its log is above"
+                    )
+            if _healthy(url):
+                took = time.monotonic() - started
+                print(
+                    f"tarn: ready on {self.settings.base_url} in {took:.2f} s "
+                    f"(executor: {self.settings.executor}, data: {self.settings.data_dir})",
+                    flush=True,
+                )
+                return
+            time.sleep(0.05)
+        raise StartupError(f"not healthy after {READY_TIMEOUT_S:.0f} s; see {url}")
+
+    def _supervise(self) -> None:
+        while not self.stopping:
+            time.sleep(0.2)
+            if self.redis is not None and self.redis.poll() is not None:
+                raise StartupError(f"redis-server exited with code {self.redis.returncode}")
+            for child in self.children:
+                assert child.process is not None
+                code = child.process.poll()
+                if code is not None and not self.stopping:
+                    child.restarts += 1
+                    print(f"tarn: {child.name} exited with code {code}; restarting", flush=True)
+                    time.sleep(RESTART_DELAY_S)
+                    self._spawn(child)
+
+    def _request_stop(self, signum: int, _frame: object) -> None:
+        self.stopping = True
+
+    def _stop_all(self) -> None:
+        running = [c.process for c in self.children if c.process and c.process.poll() is None]
+        _terminate(running)
+        if self.redis is not None:
+            _terminate([self.redis])
+        print("tarn: stopped", flush=True)
+
+
+def _terminate(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process group, then SIGKILL what is still there after the grace period."""
+    for process in processes:
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False

@@ -1,0 +1,3 @@
+from workers.runner import main
+
+main()

@@ -1,0 +1,114 @@
+"""The function manager: makes each new or updated version runnable and moves its state on.
+
+Create: State Pending -> Active (or Failed). Updates: LastUpdateStatus InProgress ->
+Successful (or Failed). https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import assert_never
+
+import msgspec
+from redis.asyncio import Redis
+
+from bus.archives import CodeError
+from bus.keys import Keys
+from bus.messages import FUNCTION_COMMANDS, FunctionCommand, ProvisionFunction
+from bus.records import FunctionVersion
+from bus.settings import Settings
+from bus.state import BlobStore, FunctionStore, RecordMissing
+from bus.streams import ConsumerConfig, StreamConsumer
+from workers.code import ensure_unpacked
+
+log = logging.getLogger("tarn.functions")
+
+GROUP = "functions"
+CONCURRENCY = 8
+
+
+class FunctionManager:
+    def __init__(self, settings: Settings, redis: Redis, keys: Keys, consumer: str) -> None:
+        self.settings = settings
+        self.functions = FunctionStore(redis, keys)
+        self.blobs = BlobStore(redis, keys)
+        config = ConsumerConfig(
+            stream=keys.function_commands,
+            group=GROUP,
+            consumer=consumer,
+            dead_letters=keys.dead_letters,
+            visibility_timeout_ms=settings.visibility_timeout_ms,
+            max_deliveries=settings.max_deliveries,
+        )
+        self.consumer = StreamConsumer(redis, config, FUNCTION_COMMANDS)
+
+    async def run(self) -> None:
+        await self.consumer.consume(self.handle, concurrency=CONCURRENCY)
+
+    async def aclose(self) -> None:
+        pass
+
+    async def handle(self, command: FunctionCommand) -> None:
+        match command:
+            case ProvisionFunction():
+                await self.provision(command)
+            case _:
+                assert_never(command)
+
+    async def provision(self, command: ProvisionFunction) -> None:
+        record = await self.functions.get(command.function_name, command.qualifier)
+        if record is None or record.revision_id != command.revision_id:
+            log.info("skipping %s: deleted or changed since", command.function_name)
+            return
+        failure = await self._prepare(record)
+        try:
+            await self.functions.update(
+                command.function_name,
+                lambda current: _settle(current, command.revision_id, failure),
+                command.qualifier,
+            )
+        except RecordMissing:
+            log.info("%s was deleted while being provisioned", command.function_name)
+            return
+        outcome = f"failed: {failure}" if failure else "ready"
+        log.info("%s:%s %s", command.function_name, command.qualifier, outcome)
+
+    async def _prepare(self, record: FunctionVersion) -> str | None:
+        """Make the version's code runnable; returns why it cannot be, or None."""
+        if record.package_type != "Zip":
+            return None
+        try:
+            await ensure_unpacked(self.blobs, self.settings.code_dir, record.code_sha256_hex)
+        except CodeError as exc:
+            return str(exc)
+        return None
+
+
+def _settle(record: FunctionVersion, revision_id: str, failure: str | None) -> FunctionVersion:
+    """The record once provisioning ended; untouched if another change came in between."""
+    if record.revision_id != revision_id:
+        return record
+    if record.state == "Pending":
+        if failure:
+            return msgspec.structs.replace(
+                record,
+                state="Failed",
+                state_reason=failure,
+                state_reason_code="InvalidZipFileException",
+                last_update_status="Failed",
+                last_update_status_reason=failure,
+                last_update_status_reason_code="InvalidZipFileException",
+            )
+        return msgspec.structs.replace(
+            record,
+            state="Active",
+            state_reason=None,
+            state_reason_code=None,
+            last_update_status="Successful",
+        )
+    return msgspec.structs.replace(
+        record,
+        last_update_status="Failed" if failure else "Successful",
+        last_update_status_reason=failure,
+        last_update_status_reason_code="InvalidZipFileException" if failure else None,
+    )

@@ -1,0 +1,100 @@
+"""Running one worker role as a process: settings, Redis, heartbeats, signals, graceful stop.
+
+`python -m workers <role>` runs a role until SIGINT or SIGTERM, which cancel it; cleanup runs
+shielded, with a grace period.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import sys
+from typing import Protocol
+
+import anyio
+from redis.asyncio import Redis
+
+from bus.connection import connect
+from bus.heartbeats import beat, stop_beating
+from bus.keys import Keys
+from bus.settings import Settings, SettingsError
+
+log = logging.getLogger("tarn.worker")
+
+GRACE_PERIOD_S = 5.0
+
+
+class Role(Protocol):
+    async def run(self) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+def consumer_name(settings: Settings, role: str) -> str:
+    """Stable across restarts on one host, so a restarted worker resumes its own pending work."""
+    return f"{socket.gethostname()}-{role}"
+
+
+def build_role(name: str, settings: Settings, redis: Redis, keys: Keys) -> Role:
+    consumer = consumer_name(settings, name)
+    if name == "functions":
+        from workers.functions import FunctionManager
+
+        return FunctionManager(settings, redis, keys, consumer)
+    if name == "pool":
+        from workers.pool import WarmPool
+
+        return WarmPool(settings, redis, keys, consumer)
+    raise SystemExit(f"unknown worker role {name!r}: choose functions or pool")
+
+
+async def serve_role(name: str, settings: Settings) -> None:
+    redis = connect(settings)
+    keys = Keys(settings.key_prefix)
+    role = build_role(name, settings, redis, keys)
+    consumer = consumer_name(settings, name)
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_stop_on_signal, tasks.cancel_scope)
+            tasks.start_soon(_beat_forever, redis, keys, name, consumer, settings)
+            await role.run()
+            tasks.cancel_scope.cancel()
+    finally:
+        with anyio.move_on_after(GRACE_PERIOD_S, shield=True):
+            await role.aclose()
+            await stop_beating(redis, keys, name, consumer)
+            await redis.aclose()
+
+
+async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            log.info("received %s; stopping", signal.Signals(signum).name)
+            scope.cancel()
+            return
+
+
+async def _beat_forever(
+    redis: Redis, keys: Keys, role: str, consumer: str, settings: Settings
+) -> None:
+    while True:
+        try:
+            await beat(redis, keys, role, consumer)
+        except Exception:
+            log.warning("heartbeat failed; Redis may be down", exc_info=True)
+        await anyio.sleep(settings.heartbeat_interval_s)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        raise SystemExit("usage: python -m workers <functions|pool>")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise SystemExit(f"tarn: {exc}") from None
+    logging.basicConfig(
+        level=settings.log_level,
+        format=f"%(asctime)s {argv[0]:<9} %(levelname)s %(message)s",
+    )
+    anyio.run(serve_role, argv[0], settings, backend_options={"use_uvloop": True})
