@@ -20,7 +20,7 @@ class Message(msgspec.Struct, frozen=True, tag=True, kw_only=True):
 # Function-manager stream
 
 
-class ProvisionFunction(Message):
+class ProvisionFunction(Message, frozen=True):
     """Make a version runnable (unpack its code, ensure its image) and move its state on."""
 
     function_name: str
@@ -34,7 +34,7 @@ FunctionCommand = ProvisionFunction
 # Invocations stream
 
 
-class InvokeFunction(Message):
+class InvokeFunction(Message, frozen=True):
     """Run one synchronous invocation and publish the outcome to `reply_to`."""
 
     request_id: str
@@ -53,7 +53,7 @@ InvocationCommand = InvokeFunction
 # Replies to a waiting API request
 
 
-class InvocationCompleted(Message):
+class InvocationCompleted(Message, frozen=True):
     """The function ran; `function_error` is set ("Unhandled") when it failed."""
 
     request_id: str
@@ -63,7 +63,7 @@ class InvocationCompleted(Message):
     log_tail: bytes | None = None
 
 
-class InvocationRejected(Message):
+class InvocationRejected(Message, frozen=True):
     """The invocation never ran: the API answers with this AWS error instead."""
 
     request_id: str

@@ -86,7 +86,7 @@ class ReplyInbox:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             log.error("undecodable reply on %s dead-lettered: %s", self.key, exc)
             fields = {FIELD: raw, b"stream": self.key, b"reason": f"undecodable: {exc}"}
-            await self.redis.xadd(self._dead_letters, fields, maxlen=100_000)  # type: ignore[arg-type]
+            await self.redis.xadd(self._dead_letters, fields, maxlen=100_000)
             return
         waiter = self._waiters.get(reply.request_id)
         if waiter is None:

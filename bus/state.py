@@ -41,7 +41,7 @@ class FunctionStore:
                 pipe.hset(key, LATEST, RECORD_ENCODER.encode(record))
                 pipe.zadd(self.keys.function_names, {record.name: 0})
                 if tags:
-                    pipe.hset(self.keys.function_tags(record.name), mapping=tags)  # type: ignore[arg-type]
+                    pipe.hset(self.keys.function_tags(record.name), mapping=tags)
                 await pipe.execute()
                 return True
             except WatchError:

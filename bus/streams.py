@@ -96,7 +96,7 @@ class StreamConsumer(Generic[M]):
         log.error("dead-lettering %s entry %s: %s", self.config.stream, entry_id, reason)
         fields = {FIELD: raw, b"stream": self.config.stream, b"reason": reason}
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(self.config.dead_letters, fields, maxlen=100_000)  # type: ignore[arg-type]
+            pipe.xadd(self.config.dead_letters, fields, maxlen=100_000)
             pipe.xack(self.config.stream, self.config.group, entry_id)
             await pipe.execute()
 

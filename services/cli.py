@@ -43,3 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     if settings.executor == "docker":
         raise SystemExit("tarn: the Docker executor is not available yet; use --executor process")
     sys.exit(Supervisor(settings).run())
+
+
+if __name__ == "__main__":
+    main()

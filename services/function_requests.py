@@ -12,6 +12,7 @@ import re
 from typing import TypeVar
 
 import msgspec
+from quart import request
 
 from services.errors import (
     InvalidParameterValueException,
@@ -98,6 +99,11 @@ class UpdateCodeInput(_Shape):
 
 
 T = TypeVar("T")
+
+
+async def read_body() -> bytes:
+    data = await request.get_data(as_text=False)
+    return data.encode() if isinstance(data, str) else data
 
 
 def decode_body(body: bytes, shape: type[T]) -> T:

@@ -8,6 +8,7 @@ State (Pending -> Active) and LastUpdateStatus (InProgress -> Successful) on.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import msgspec
 from quart import Blueprint, Response, request
@@ -35,6 +36,7 @@ from services.function_requests import (
     check_configuration,
     check_runtime_and_environment,
     decode_body,
+    read_body,
 )
 from services.responses import json_response
 
@@ -48,7 +50,7 @@ LIST_PAGE_MAX = 50
 async def create_function() -> Response:
     context = api()
     function_code.check_request_size("CreateFunction")
-    body = decode_body(await request.get_data(), CreateFunctionInput)
+    body = decode_body(await read_body(), CreateFunctionInput)
     problems = Problems()
     problems.required(body.function_name, "functionName")
     problems.required(body.role, "role")
@@ -153,7 +155,7 @@ async def delete_function(function_name: str) -> Response:
 async def update_function_code(function_name: str) -> Response:
     context = api()
     function_code.check_request_size("UpdateFunctionCode")
-    body = decode_body(await request.get_data(), UpdateCodeInput)
+    body = decode_body(await read_body(), UpdateCodeInput)
     problems = Problems()
     check_architectures(body.architectures, problems)
     problems.raise_any()
@@ -181,7 +183,7 @@ async def update_function_code(function_name: str) -> Response:
 @blueprint.put(FUNCTIONS + "/<function_name>/configuration")
 async def update_function_configuration(function_name: str) -> Response:
     context = api()
-    body = decode_body(await request.get_data(), ConfigurationInput)
+    body = decode_body(await read_body(), ConfigurationInput)
     problems = Problems()
     check_configuration(body, problems)
     problems.raise_any()
@@ -278,7 +280,9 @@ async def _find(context: ApiContext, ref: FunctionRef) -> FunctionVersion:
     return record
 
 
-async def _update(context: ApiContext, ref: FunctionRef, change) -> FunctionVersion:  # type: ignore[no-untyped-def]
+async def _update(
+    context: ApiContext, ref: FunctionRef, change: Callable[[FunctionVersion], FunctionVersion]
+) -> FunctionVersion:
     if ref.qualifier not in (None, LATEST):
         raise InvalidParameterValueException("Only $LATEST can be updated.")
     try:

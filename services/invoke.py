@@ -34,6 +34,7 @@ from services.errors import (
     constraint,
     error_for,
 )
+from services.function_requests import read_body
 
 blueprint = Blueprint("invoke", __name__)
 
@@ -67,7 +68,7 @@ async def invoke(function_name: str) -> Response:
 async def _payload() -> bytes:
     if (request.content_length or 0) > MAX_SYNC_PAYLOAD_BYTES:
         raise _too_large()
-    payload = await request.get_data()
+    payload = await read_body()
     if len(payload) > MAX_SYNC_PAYLOAD_BYTES:
         raise _too_large()
     if not payload.strip():

@@ -27,7 +27,7 @@ async def serve_api(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await serve(create_app(settings), hypercorn_config(settings), shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+    await serve(create_app(settings), hypercorn_config(settings), shutdown_trigger=stop.wait)
 
 
 def main() -> None:

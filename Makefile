@@ -1,0 +1,34 @@
+# Tarn Lambda: `make run` runs the stack, `make test` runs every check CI runs.
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+
+.PHONY: install system-deps run test lint typecheck pytest bench
+
+system-deps:
+	@command -v redis-server >/dev/null || { \
+		echo "installing redis-server (Debian package)"; \
+		apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+	@command -v node >/dev/null || { \
+		echo "installing nodejs (Debian package)"; \
+		apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
+
+install: system-deps
+	$(PIP) install -q --disable-pip-version-check -e '.[test]'
+
+run: install
+	tarn up
+
+lint:
+	ruff check .
+	ruff format --check .
+
+typecheck:
+	mypy bus services workers
+
+pytest:
+	$(PYTHON) -m pytest -q
+
+test: install lint typecheck pytest
+
+bench: install
+	$(PYTHON) -m bench.invoke

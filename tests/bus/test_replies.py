@@ -1,0 +1,55 @@
+"""Request/reply over a real Redis: replies reach their waiter, even when they come early."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from redis.asyncio import Redis
+
+from bus.keys import Keys
+from bus.messages import InvocationCompleted
+from bus.replies import ReplyInbox, send_reply
+
+pytestmark = pytest.mark.anyio
+
+
+def completed(request_id: str) -> InvocationCompleted:
+    return InvocationCompleted(request_id=request_id, payload=b"{}", executed_version="$LATEST")
+
+
+async def test_reply_reaches_its_waiter(redis: Redis, keys: Keys) -> None:
+    inbox = ReplyInbox(redis, keys)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(inbox.run)
+        inbox.expect("r1")
+        inbox.expect("r2")
+        await send_reply(redis, inbox.key, completed("r2"))
+        await send_reply(redis, inbox.key, completed("r1"))
+        assert await inbox.wait("r1", 5) == completed("r1")
+        assert await inbox.wait("r2", 5) == completed("r2")
+        tasks.cancel_scope.cancel()
+
+
+async def test_reply_sent_before_the_reader_started_is_not_lost(redis: Redis, keys: Keys) -> None:
+    inbox = ReplyInbox(redis, keys)
+    inbox.expect("early")
+    await send_reply(redis, inbox.key, completed("early"))
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(inbox.run)
+        assert await inbox.wait("early", 5) == completed("early")
+        tasks.cancel_scope.cancel()
+
+
+async def test_wait_gives_none_after_its_timeout(redis: Redis, keys: Keys) -> None:
+    inbox = ReplyInbox(redis, keys)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(inbox.run)
+        inbox.expect("never")
+        assert await inbox.wait("never", 0.1) is None
+        tasks.cancel_scope.cancel()
+
+
+async def test_inbox_expires_when_nobody_reads_it(redis: Redis, keys: Keys) -> None:
+    inbox = ReplyInbox(redis, keys)
+    await send_reply(redis, inbox.key, completed("x"))
+    assert 0 < await redis.ttl(inbox.key) <= 600

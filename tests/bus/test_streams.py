@@ -1,0 +1,134 @@
+"""The streams transport on a real redis-server: delivery, acks, reclaim and dead letters."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from redis.asyncio import Redis
+
+from bus.keys import Keys
+from bus.messages import FUNCTION_COMMANDS, FunctionCommand, ProvisionFunction
+from bus.streams import FIELD, ConsumerConfig, StreamConsumer, publish
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.anyio
+
+
+def consumer(
+    redis: Redis, keys: Keys, name: str, **overrides: int
+) -> StreamConsumer[FunctionCommand]:
+    config = ConsumerConfig(
+        stream=keys.function_commands,
+        group="functions",
+        consumer=name,
+        dead_letters=keys.dead_letters,
+        visibility_timeout_ms=overrides.get("visibility_timeout_ms", 30_000),
+        max_deliveries=overrides.get("max_deliveries", 5),
+    )
+    return StreamConsumer(redis, config, FUNCTION_COMMANDS)
+
+
+def command(name: str) -> ProvisionFunction:
+    return ProvisionFunction(function_name=name, qualifier="$LATEST", revision_id="r1")
+
+
+async def test_published_message_is_delivered_once_and_acked(redis: Redis, keys: Keys) -> None:
+    worker = consumer(redis, keys, "w1")
+    await worker.ensure_group()
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("a"))
+    deliveries = await worker.read(10, 100)
+    assert [d.message for d in deliveries] == [command("a")]
+    await worker.ack(deliveries[0].entry_id)
+    assert await worker.read(10, 50) == []
+    pending = await redis.xpending(keys.function_commands, "functions")
+    assert pending["pending"] == 0
+
+
+async def test_restarted_consumer_resumes_its_own_pending_entries(redis: Redis, keys: Keys) -> None:
+    first = consumer(redis, keys, "w1")
+    await first.ensure_group()
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("a"))
+    [delivery] = await first.read(10, 100)  # read, then "killed" before the ack
+    again = consumer(redis, keys, "w1")  # same consumer name after a restart
+    [resumed] = await again.read(10, 100)
+    assert resumed.message == delivery.message
+    assert resumed.deliveries == 2
+
+
+async def test_entry_of_a_dead_consumer_is_reclaimed_after_visibility_timeout(
+    redis: Redis, keys: Keys
+) -> None:
+    dead = consumer(redis, keys, "dead", visibility_timeout_ms=200)
+    await dead.ensure_group()
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("a"))
+    assert len(await dead.read(10, 100)) == 1
+    alive = consumer(redis, keys, "alive", visibility_timeout_ms=200)
+    assert await alive.read(10, 50) == []  # not yet: the dead one might still finish
+    await anyio.sleep(0.3)
+    alive._next_reclaim = 0  # the periodic reclaim would come round within the timeout
+    [reclaimed] = await alive.read(10, 50)
+    assert reclaimed.message == command("a")
+
+
+async def test_undecodable_entry_goes_to_dead_letters(redis: Redis, keys: Keys) -> None:
+    worker = consumer(redis, keys, "w1")
+    await worker.ensure_group()
+    await redis.xadd(keys.function_commands, {FIELD: b"\x93not-a-message"})
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("b"))
+    deliveries = await worker.read(10, 100)
+    assert [d.message for d in deliveries] == [command("b")]
+    [(_, fields)] = await redis.xrange(keys.dead_letters)
+    assert fields[FIELD] == b"\x93not-a-message"
+    assert fields[b"reason"].startswith(b"undecodable")
+
+
+async def test_consume_dead_letters_a_message_that_keeps_failing(redis: Redis, keys: Keys) -> None:
+    worker = consumer(redis, keys, "w1", visibility_timeout_ms=50, max_deliveries=2)
+    attempts: list[FunctionCommand] = []
+
+    async def always_fails(message: FunctionCommand) -> None:
+        attempts.append(message)
+        raise RuntimeError("boom")
+
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("c"))
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(lambda: worker.consume(always_fails, concurrency=2, block_ms=20))
+            await eventually(lambda: redis.xlen(keys.dead_letters))
+            tasks.cancel_scope.cancel()
+    assert len(attempts) == 2
+    [(_, fields)] = await redis.xrange(keys.dead_letters)
+    assert b"RuntimeError('boom')" in fields[b"reason"]
+
+
+async def test_consume_runs_messages_concurrently(redis: Redis, keys: Keys) -> None:
+    worker = consumer(redis, keys, "w1")
+    running = 0
+    peak = 0
+    done = anyio.Event()
+    finished = 0
+
+    async def slow(message: FunctionCommand) -> None:
+        nonlocal running, peak, finished
+        running += 1
+        peak = max(peak, running)
+        await anyio.sleep(0.1)
+        running -= 1
+        finished += 1
+        if finished == 4:
+            done.set()
+
+    for name in "abcd":
+        await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command(name))
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(lambda: worker.consume(slow, concurrency=4, block_ms=20))
+            await done.wait()
+            await eventually(lambda: nothing_pending(redis, keys))
+            tasks.cancel_scope.cancel()
+    assert peak == 4
+
+
+async def nothing_pending(redis: Redis, keys: Keys) -> bool:
+    pending = await redis.xpending(keys.function_commands, "functions")
+    return bool(pending["pending"] == 0)
