@@ -30,6 +30,10 @@ class Keys:
         """Hash: qualifier ($LATEST, 1, 2, ...) -> msgpack FunctionVersion record."""
         return f"{self.prefix}:function:{name}"
 
+    def function_last_version(self, name: str) -> str:
+        """Counter of published versions: the next PublishVersion gets one more."""
+        return f"{self.prefix}:function:{name}:last-version"
+
     def function_tags(self, name: str) -> str:
         return f"{self.prefix}:function:{name}:tags"
 

@@ -70,9 +70,36 @@ class FunctionStore:
                 except WatchError:
                     continue
 
+    async def publish(
+        self, name: str, version_of: Callable[[FunctionVersion, str], FunctionVersion]
+    ) -> FunctionVersion:
+        """Store `version_of($LATEST, next number)` as the function's next published version."""
+        key = self.keys.function(name)
+        counter = self.keys.function_last_version(name)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key, counter)
+                    raw = await pipe.hget(key, LATEST)
+                    if raw is None:
+                        raise RecordMissing(f"{name}:{LATEST}")
+                    number = str(int(await pipe.get(counter) or 0) + 1)
+                    record = version_of(FUNCTION_DECODER.decode(raw), number)
+                    pipe.multi()
+                    pipe.hset(key, number, RECORD_ENCODER.encode(record))
+                    pipe.set(counter, number)
+                    await pipe.execute()
+                    return record
+                except WatchError:
+                    continue
+
     async def delete(self, name: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.keys.function(name), self.keys.function_tags(name))
+            pipe.delete(
+                self.keys.function(name),
+                self.keys.function_tags(name),
+                self.keys.function_last_version(name),
+            )
             pipe.zrem(self.keys.function_names, name)
             await pipe.execute()
 

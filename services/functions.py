@@ -93,6 +93,8 @@ async def create_function() -> Response:
     if not await context.functions.create(record, body.tags or {}):
         raise ResourceConflictException(f"Function already exist: {name}")
     await _provision(context, record)
+    if body.publish:
+        record = await _publish(context, name)
     return json_response(render_configuration(record, context.settings.region), 201)
 
 
@@ -177,6 +179,8 @@ async def update_function_code(function_name: str) -> Response:
         return json_response(render_configuration(record, context.settings.region))
     record = await _update(context, ref, change)
     await _provision(context, record)
+    if body.publish:
+        record = await _publish(context, record.name)
     return json_response(render_configuration(record, context.settings.region))
 
 
@@ -303,6 +307,19 @@ async def _provision(context: ApiContext, record: FunctionVersion) -> None:
         function_name=record.name, qualifier=record.version, revision_id=record.revision_id
     )
     await publish(context.redis, context.keys.function_commands, FUNCTION_COMMANDS, command)
+
+
+async def _publish(context: ApiContext, name: str) -> FunctionVersion:
+    """Publish $LATEST as the next version; it is provisioned like $LATEST itself."""
+
+    def version_of(latest: FunctionVersion, number: str) -> FunctionVersion:
+        return msgspec.structs.replace(
+            latest, version=number, revision_id=str(uuid.uuid4()), last_modified=last_modified_now()
+        )
+
+    record = await context.functions.publish(name, version_of)
+    await _provision(context, record)
+    return record
 
 
 def _max_items(raw: str | None) -> int:

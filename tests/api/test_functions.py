@@ -187,3 +187,27 @@ def assert_error(
     assert response["Error"]["Code"] == code
     assert response["ResponseMetadata"]["HTTPStatusCode"] == status
     assert response["Error"]["Message"] == message
+
+
+def test_publish_on_create_and_on_code_update_makes_numbered_versions(lambda_client) -> None:
+    name = unique_name()
+    created = lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": PYTHON_ECHO})},
+        Publish=True,
+    )
+    assert created["Version"] == "1"
+    assert created["FunctionArn"] == f"{ARN_PREFIX}{name}:1"
+    waiter = lambda_client.get_waiter("function_active_v2")
+    waiter.wait(FunctionName=name, Qualifier="1", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    updated = lambda_client.update_function_code(
+        FunctionName=name,
+        ZipFile=zip_of({"app.py": "def handler(e, c):\n    return 2\n"}),
+        Publish=True,
+    )
+    assert updated["Version"] == "2"
+    first = lambda_client.get_function_configuration(FunctionName=name, Qualifier="1")
+    assert first["CodeSha256"] == created["CodeSha256"] != updated["CodeSha256"]
