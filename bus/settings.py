@@ -42,6 +42,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     visibility_timeout_ms: int = 30_000
     max_deliveries: int = 5
     heartbeat_interval_s: float = 1.0
+    # Warm pool: environments alive at once (AWS's default account concurrency) and how
+    # long an idle one is kept.
+    pool_max_environments: int = 1000
+    pool_keep_alive_s: float = 300.0
     log_level: str = "INFO"
 
     @property

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M")
 FIELD = b"m"
+# One read takes at most this many entries, so a large concurrency costs nothing per read.
+READ_BATCH_MAX = 64
 
 
 async def publish(
@@ -72,8 +74,11 @@ class StreamConsumer(Generic[M]):
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def read(self, count: int, block_ms: int) -> list[Delivery[M]]:
-        """Up to `count` deliveries: own pending first, then reclaimed, then new entries."""
+    async def read(self, count: int, block_ms: int, *, noack: bool = False) -> list[Delivery[M]]:
+        """Up to `count` deliveries: own pending first, then reclaimed, then new entries.
+
+        With `noack` new entries are acknowledged as Redis hands them out.
+        """
         if not self._own_pending_done:
             entries = await self._xreadgroup("0", count, None)
             if entries:
@@ -85,7 +90,7 @@ class StreamConsumer(Generic[M]):
             reclaimed = await self._reclaim(count)
             if reclaimed:
                 return reclaimed
-        entries = await self._xreadgroup(">", count, block_ms)
+        entries = await self._xreadgroup(">", count, block_ms, noack=noack)
         return await self._decode_all(entries, deliveries=1)
 
     async def ack(self, entry_id: bytes) -> None:
@@ -112,36 +117,30 @@ class StreamConsumer(Generic[M]):
 
         `ack="after"` acknowledges once `handle` returns (at least once); a handler that
         raises leaves the entry pending, to be retried after the visibility timeout.
-        `ack="before"` acknowledges on receipt, for work a retry would make wrong.
+        `ack="before"` reads with NOACK (at most once), for work a retry would make wrong.
         """
         await self.ensure_group()
-        slots = anyio.Semaphore(concurrency)
+        capacity = _Capacity(concurrency)
         async with anyio.create_task_group() as tasks:
             while True:
-                await slots.acquire()  # wait for one free slot, then take all that are free
-                free = 1
-                while slots.value > 0:
-                    slots.acquire_nowait()
-                    free += 1
+                await capacity.wait_free()
+                count = min(capacity.free, READ_BATCH_MAX)
                 try:
-                    deliveries = await self.read(free, block_ms)
+                    deliveries = await self.read(count, block_ms, noack=ack == "before")
                 except Exception:
                     log.exception("reading %s failed; retrying", self.config.stream)
-                    deliveries = []
                     await anyio.sleep(1)
-                for _ in range(free - len(deliveries)):
-                    slots.release()
+                    continue
+                capacity.free -= len(deliveries)
                 for delivery in deliveries:
-                    if ack == "before":
-                        await self.ack(delivery.entry_id)
-                    tasks.start_soon(self._handle_one, handle, delivery, ack, slots)
+                    tasks.start_soon(self._handle_one, handle, delivery, ack, capacity)
 
     async def _handle_one(
         self,
         handle: Callable[[M], Awaitable[None]],
         delivery: Delivery[M],
         ack: Literal["before", "after"],
-        slots: anyio.Semaphore,
+        capacity: _Capacity,
     ) -> None:
         try:
             await handle(delivery.message)
@@ -155,10 +154,10 @@ class StreamConsumer(Generic[M]):
             if ack == "after":
                 await self.ack(delivery.entry_id)
         finally:
-            slots.release()
+            capacity.release()
 
     async def _xreadgroup(
-        self, from_id: str, count: int, block_ms: int | None
+        self, from_id: str, count: int, block_ms: int | None, *, noack: bool = False
     ) -> list[tuple[bytes, dict[bytes, bytes]]]:
         answer = await self.redis.xreadgroup(
             self.config.group,
@@ -166,6 +165,7 @@ class StreamConsumer(Generic[M]):
             {self.config.stream: from_id},
             count=count,
             block=block_ms,
+            noack=noack,
         )
         return answer[0][1] if answer else []
 
@@ -215,3 +215,20 @@ class StreamConsumer(Generic[M]):
                 continue
             decoded.append(Delivery(entry_id, message, deliveries))
         return decoded
+
+
+class _Capacity:
+    """How many more deliveries may run at once; wakes the reader when one finishes."""
+
+    def __init__(self, limit: int) -> None:
+        self.free = limit
+        self._freed = anyio.Event()
+
+    async def wait_free(self) -> None:
+        while self.free <= 0:
+            self._freed = anyio.Event()
+            await self._freed.wait()
+
+    def release(self) -> None:
+        self.free += 1
+        self._freed.set()

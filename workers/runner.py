@@ -44,7 +44,14 @@ def build_role(name: str, settings: Settings, redis: Redis, keys: Keys) -> Role:
     if name == "pool":
         from workers.pool import WarmPool
 
-        return WarmPool(settings, redis, keys, consumer)
+        return WarmPool(
+            settings,
+            redis,
+            keys,
+            consumer,
+            max_environments=settings.pool_max_environments,
+            keep_alive_s=settings.pool_keep_alive_s,
+        )
     raise SystemExit(f"unknown worker role {name!r}: choose functions or pool")
 
 

@@ -1,0 +1,222 @@
+"""The process executor: each runtime environment is a local subprocess in its own session.
+
+For machines without Docker and for fast tests. There is no isolation: functions run as the
+worker's user, on its file system, with its Python (awslambdaric) and its `node`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
+from workers.pool.variables import environment_variables, reserved_variables
+
+RUNTIMES_DIR = Path(__file__).resolve().parent.parent / "runtimes"
+NODE_BOOTSTRAP = RUNTIMES_DIR / "nodejs" / "bootstrap.mjs"
+READ_SIZE = 65_536
+
+# `python -m awslambdaric <handler>`, except that /next is always polled on the main thread.
+# awslambdaric polls from a new thread pool per event when AWS_EXECUTION_ENV names
+# python3.12+ (so that signal handlers run while idle); that costs ~0.2 ms per invocation
+# and nearly halves throughput, and a sandbox here is only ever ended with SIGKILL.
+PYTHON_LAUNCHER = """\
+import os, sys
+from awslambdaric import bootstrap
+from awslambdaric.lambda_runtime_client import LambdaRuntimeClient
+bootstrap.run(sys.argv[1], LambdaRuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"]))
+"""
+
+
+class ProcessExecutor:
+    """Starts awslambdaric (as `python -m awslambdaric`), our Node.js bootstrap, or `bootstrap`."""
+
+    bind_host = "127.0.0.1"
+
+    def __init__(self, *, python: str | None = None, node: str | None = None) -> None:
+        self.python = python or sys.executable
+        self._node = node
+
+    def runtime_api_address(self, port: int) -> str:
+        return f"127.0.0.1:{port}"
+
+    async def start(self, spec: LaunchSpec, output: OutputSink) -> ProcessSandbox:
+        argv, runtime_dir = self.command(spec)
+        variables = self.variables(spec, runtime_dir)
+        read_fd, write_fd = os.pipe()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=spec.code_dir,
+                env=variables,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=write_fd,  # one pipe keeps stdout and stderr in the order written
+                start_new_session=True,  # its own process group, so a kill ends its children
+            )
+        except OSError as exc:
+            os.close(read_fd)
+            raise LaunchError("Runtime.InvalidEntrypoint", f"fork/exec {argv[0]}: {exc}") from None
+        finally:
+            os.close(write_fd)
+        return ProcessSandbox(process, read_fd, output)
+
+    def command(self, spec: LaunchSpec) -> tuple[list[str], Path]:
+        """The bootstrap to run and the runtime's own folder (LAMBDA_RUNTIME_DIR)."""
+        runtime = spec.function.runtime or ""
+        if spec.function.package_type != "Zip" or not runtime:
+            raise UnsupportedFunction(
+                "the process executor runs .zip functions only; set TARN_EXECUTOR=docker"
+            )
+        if runtime.startswith("python"):
+            handler = spec.function.handler or ""
+            return [self.python, "-c", PYTHON_LAUNCHER, handler], _ric_dir()
+        if runtime.startswith("nodejs"):
+            return [self.node, str(NODE_BOOTSTRAP)], NODE_BOOTSTRAP.parent
+        if runtime.startswith("provided"):
+            return [str(_code_bootstrap(spec.code_dir))], spec.code_dir
+        raise UnsupportedFunction(
+            f"the process executor cannot run {runtime}; set TARN_EXECUTOR=docker"
+        )
+
+    @property
+    def node(self) -> str:
+        if self._node is None:
+            self._node = shutil.which("node") or ""
+        if not self._node:
+            raise UnsupportedFunction("node is not on PATH; the process executor needs it")
+        return self._node
+
+    def variables(self, spec: LaunchSpec, runtime_dir: Path) -> dict[str, str]:
+        task_root = str(spec.code_dir)
+        reserved = reserved_variables(
+            spec.function,
+            region=spec.region,
+            task_root=task_root,
+            runtime_dir=str(runtime_dir),
+            runtime_api=spec.runtime_api,
+            log_stream=spec.log_stream,
+        )
+        # Only PATH comes from the worker: its TARN_* and other settings stay out.
+        library_path = [os.environ.get("LD_LIBRARY_PATH", ""), task_root, f"{task_root}/lib"]
+        defaults = {
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "PATH": os.environ.get("PATH", os.defpath),
+            "LD_LIBRARY_PATH": ":".join(p for p in library_path if p),
+            "PYTHONPATH": task_root,
+            "NODE_PATH": task_root,
+        }
+        return environment_variables(defaults, reserved, spec.function)
+
+    async def aclose(self) -> None:
+        """Nothing to release: each sandbox's process group is killed by its environment."""
+
+
+def _open_status(pid: int) -> int:
+    try:
+        return os.open(f"/proc/{pid}/status", os.O_RDONLY)
+    except OSError:
+        return -1  # not Linux: REPORT shows 0 MB
+
+
+def _ric_dir() -> Path:
+    spec = importlib.util.find_spec("awslambdaric")
+    if spec is None or spec.origin is None:
+        raise UnsupportedFunction("awslambdaric is not installed; the Python runtimes need it")
+    return Path(spec.origin).parent
+
+
+def _code_bootstrap(code_dir: Path) -> Path:
+    """The code's `bootstrap`, checked as AWS does before it starts an OS-only runtime."""
+    bootstrap = code_dir / "bootstrap"
+    if not bootstrap.is_file():
+        raise LaunchError(
+            "Runtime.InvalidEntrypoint", f"Couldn't find valid bootstrap(s): [{bootstrap}]"
+        )
+    if not os.access(bootstrap, os.X_OK):
+        raise LaunchError("Runtime.InvalidEntrypoint", f"fork/exec {bootstrap}: permission denied")
+    return bootstrap
+
+
+class ProcessSandbox:
+    """A running bootstrap: its process group, and the pipe its output comes through."""
+
+    def __init__(self, process: asyncio.subprocess.Process, log_fd: int, output: OutputSink):
+        self.process = process
+        self.pid = process.pid
+        self._log_fd = log_fd
+        self._output = output
+        self._peak_mb = 0
+        self._status_fd = _open_status(self.pid)
+        os.set_blocking(log_fd, False)
+        asyncio.get_running_loop().add_reader(log_fd, self._read)
+
+    async def wait(self) -> int:
+        return await self.process.wait()
+
+    def running(self) -> bool:
+        if self.process.returncode is not None:
+            return False
+        if not hasattr(os, "waitid"):  # macOS before Python 3.13
+            return True
+        try:
+            # WNOWAIT: look without reaping; asyncio's child watcher reaps it.
+            flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+            return os.waitid(os.P_PID, self.pid, flags) is None
+        except ChildProcessError:
+            return False  # reaped already
+
+    async def kill(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the whole group is gone already
+        if self._status_fd >= 0:
+            os.close(self._status_fd)
+            self._status_fd = -1
+
+    async def drain(self) -> None:
+        # Output written before the runtime posted its result is in the pipe already: one
+        # non-blocking read takes it, no waiting.
+        self._read()
+
+    def peak_memory_mb(self) -> int:
+        # The bootstrap's peak resident set (VmHWM). Re-reading a status file kept open
+        # costs a third of opening it anew, and this runs on every invocation.
+        if self._status_fd < 0:
+            return self._peak_mb
+        try:
+            status = os.pread(self._status_fd, 4096, 0)
+            start = status.index(b"VmHWM:") + 6
+            peak_kb = int(status[start : status.index(b"kB", start)])
+        except (OSError, ValueError):
+            return self._peak_mb  # exited: keep the last figure
+        self._peak_mb = max(self._peak_mb, peak_kb // 1024)
+        return self._peak_mb
+
+    def _read(self) -> None:
+        while self._log_fd >= 0:
+            try:
+                chunk = os.read(self._log_fd, READ_SIZE)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:  # every writer has gone: the process group has ended
+                self._close_log()
+                return
+            self._output(chunk)
+            if len(chunk) < READ_SIZE:  # a pipe read returns all it holds: it is empty now
+                return
+
+    def _close_log(self) -> None:
+        if self._log_fd >= 0:
+            asyncio.get_running_loop().remove_reader(self._log_fd)
+            os.close(self._log_fd)
+            self._log_fd = -1

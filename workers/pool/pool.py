@@ -1,0 +1,255 @@
+"""The warm pool worker: serves InvokeFunction from the invocations stream with environments.
+
+Reuse, scaling and retirement follow AWS's execution environment lifecycle
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html): a free
+environment of the exact version and revision is reused, else a new one starts, up to the
+concurrency cap; idle ones stop after a keep-alive, superseded ones as soon as they are free.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import assert_never
+
+import anyio
+from anyio.abc import TaskGroup
+from redis.asyncio import Redis
+
+from bus.keys import Keys
+from bus.messages import (
+    INVOCATION_COMMANDS,
+    InvocationCommand,
+    InvocationCompleted,
+    InvocationRejected,
+    InvokeFunction,
+    Reply,
+)
+from bus.records import FunctionVersion
+from bus.replies import send_reply
+from bus.settings import Settings
+from bus.state import BlobStore
+from bus.streams import ConsumerConfig, StreamConsumer
+from workers.code import CodeError, ensure_unpacked
+from workers.pool.environments import Environment, Outcome, environment_key
+from workers.pool.executors import choose_executor
+from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
+
+log = logging.getLogger("tarn.pool")
+
+GROUP = "pool"
+# AWS's default account concurrency: https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
+DEFAULT_MAX_ENVIRONMENTS = 1000
+DEFAULT_KEEP_ALIVE_S = 300.0
+# Deliveries taken beyond the cap, so an invocation over it is refused at once (429), not queued.
+REJECT_HEADROOM = 256
+
+Key = tuple[str, str, str]
+
+
+class WarmPool:
+    """Runs invocations in warm runtime environments and replies with their outcome."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        redis: Redis,
+        keys: Keys,
+        consumer: str,
+        *,
+        executor: Executor | None = None,
+        max_environments: int = DEFAULT_MAX_ENVIRONMENTS,
+        keep_alive_s: float = DEFAULT_KEEP_ALIVE_S,
+    ) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.blobs = BlobStore(redis, keys)
+        self.executor = executor or choose_executor(settings)
+        self.max_environments = max_environments
+        self.keep_alive_s = keep_alive_s
+        config = ConsumerConfig(
+            stream=keys.invocations,
+            group=GROUP,
+            consumer=consumer,
+            dead_letters=keys.dead_letters,
+            visibility_timeout_ms=settings.visibility_timeout_ms,
+            max_deliveries=settings.max_deliveries,
+        )
+        self.stream = StreamConsumer(redis, config, INVOCATION_COMMANDS)
+        self.live: set[Environment] = set()
+        self._idle: dict[Key, list[Environment]] = {}
+        self._revisions: dict[tuple[str, str], tuple[str, str]] = {}
+        self._unpacking: dict[str, anyio.Lock] = {}
+        self._tasks: TaskGroup | None = None
+        self._closing = False
+
+    async def run(self) -> None:
+        """Serve the invocations stream until cancelled."""
+        async with anyio.create_task_group() as tasks:
+            self._tasks = tasks
+            tasks.start_soon(self._retire_idle_forever)
+            # Acknowledged on receipt: a sync invoke must not run again after a crash; the
+            # API has answered its caller with a timeout by then.
+            # Blocking reads stay well under redis-py's default 5 s socket timeout.
+            await self.stream.consume(
+                self.serve,
+                concurrency=self.max_environments + REJECT_HEADROOM,
+                ack="before",
+                block_ms=2_000,
+            )
+
+    async def aclose(self) -> None:
+        """Kill every environment; runs shielded after run() was cancelled."""
+        self._closing = True
+        environments = list(self.live)
+        self.live.clear()
+        self._idle.clear()
+        for environment in environments:
+            await environment.stop()
+        await self.executor.aclose()
+
+    async def serve(self, command: InvocationCommand) -> None:
+        match command:
+            case InvokeFunction():
+                try:
+                    reply = await self.invoke(command)
+                except Exception as exc:  # a bug of ours: the caller still gets an answer
+                    log.exception("invocation %s failed", command.request_id)
+                    reply = InvocationRejected(
+                        request_id=command.request_id,
+                        error_type="ServiceException",
+                        message=f"Tarn's pool failed to run the invocation: {exc!r}",
+                    )
+                await send_reply(self.redis, command.reply_to, reply)
+            case _:
+                assert_never(command)
+
+    async def invoke(self, command: InvokeFunction) -> Reply:
+        """Run one invocation in a free environment (or a new one) and return the reply."""
+        function = command.function
+        self._note_revision(function)
+        environment = await self._checkout(function)
+        if environment is None:
+            return _rejected(command, "TooManyRequestsException", "Rate Exceeded.", 429)
+        try:
+            outcome = await self._run(environment, command)
+        except (UnsupportedFunction, CodeError) as exc:
+            return _rejected(command, "ServiceException", str(exc), 500)
+        finally:
+            await self._checkin(environment)
+        return InvocationCompleted(
+            request_id=command.request_id,
+            payload=outcome.payload,
+            executed_version=function.version,
+            function_error=outcome.function_error,
+            log_tail=outcome.log_tail if command.log_tail else None,
+        )
+
+    async def _run(self, environment: Environment, command: InvokeFunction) -> Outcome:
+        if environment.state == "new":
+            code_dir = await self._code(command.function.code_sha256_hex)
+            assert self._tasks is not None, "run() starts the pool's task group"
+            try:
+                await environment.start(code_dir, self._tasks, self._forget)
+            except LaunchError as exc:
+                return environment.launch_failed(command.request_id, exc)
+        return await environment.invoke(command)
+
+    async def _code(self, sha256_hex: str) -> Path:
+        """The unpacked code; a burst of cold starts fetches and unpacks it once."""
+        lock = self._unpacking.setdefault(sha256_hex, anyio.Lock())
+        try:
+            async with lock:
+                return await ensure_unpacked(self.blobs, self.settings.code_dir, sha256_hex)
+        finally:
+            if not lock.locked() and not lock.statistics().tasks_waiting:
+                self._unpacking.pop(sha256_hex, None)
+
+    async def _checkout(self, function: FunctionVersion) -> Environment | None:
+        """A free environment for `function`, or a new one; None at the concurrency cap."""
+        idle = self._idle.get(environment_key(function))
+        while idle:
+            environment = idle.pop()  # the most recently used: the others may then age out
+            if environment.reusable:
+                environment.state = "busy"
+                return environment
+            self._forget(environment)  # died idle; the caller must not get its ExitError
+        if len(self.live) >= self.max_environments and not await self._evict_idle():
+            return None
+        environment = Environment(function, self.executor, self.settings.region)
+        self.live.add(environment)
+        return environment
+
+    async def _checkin(self, environment: Environment) -> None:
+        if (
+            environment.dead
+            or environment.sandbox is None  # never started: its code could not be had
+            or self._closing
+            or self._superseded(environment)
+        ):
+            await self._retire(environment)
+            return
+        environment.state = "ready"
+        self._idle.setdefault(environment.key, []).append(environment)
+
+    async def _retire(self, environment: Environment) -> None:
+        self._forget(environment)
+        await environment.stop()
+
+    def _forget(self, environment: Environment) -> None:
+        """Drop `environment` from the books (also called when its runtime exits)."""
+        self.live.discard(environment)
+        idle = self._idle.get(environment.key)
+        if idle and environment in idle:
+            idle.remove(environment)
+        if not idle:
+            self._idle.pop(environment.key, None)
+
+    async def _evict_idle(self) -> bool:
+        """At the cap, make room by stopping the least recently used idle environment."""
+        idle = [e for environments in self._idle.values() for e in environments]
+        if not idle:
+            return False
+        await self._retire(min(idle, key=lambda e: e.last_used))
+        return True
+
+    def _note_revision(self, function: FunctionVersion) -> None:
+        """Remember the newest revision seen; idle environments of older ones retire now."""
+        ident = (function.name, function.version)
+        seen = self._revisions.get(ident)
+        if seen is not None and (
+            seen[1] == function.revision_id or function.last_modified < seen[0]
+        ):
+            return
+        self._revisions[ident] = (function.last_modified, function.revision_id)
+        if seen is None:
+            return
+        stale = (function.name, function.version, seen[1])
+        for environment in list(self._idle.get(stale, ())):
+            self._forget(environment)
+            if self._tasks is not None:
+                self._tasks.start_soon(environment.stop)
+
+    def _superseded(self, environment: Environment) -> bool:
+        name, version, revision = environment.key
+        seen = self._revisions.get((name, version))
+        return seen is not None and seen[1] != revision
+
+    async def retire_idle(self) -> None:
+        """Stop environments idle for longer than the keep-alive."""
+        cutoff = time.monotonic() - self.keep_alive_s
+        for environments in list(self._idle.values()):
+            for environment in [e for e in environments if e.last_used < cutoff]:
+                await self._retire(environment)
+
+    async def _retire_idle_forever(self) -> None:
+        while True:
+            await anyio.sleep(max(min(self.keep_alive_s / 4, 10.0), 0.05))
+            await self.retire_idle()
+
+
+def _rejected(command: InvokeFunction, error_type: str, message: str, status: int) -> Reply:
+    return InvocationRejected(
+        request_id=command.request_id, error_type=error_type, message=message, status=status
+    )

@@ -1,0 +1,104 @@
+"""The environment variables a runtime environment starts with, as AWS Lambda sets them.
+
+Mirrors https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from bus.records import FunctionVersion
+
+# Reserved: Lambda sets these and a function's configuration cannot override them.
+RESERVED = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
+
+# Credentials of the execution role on AWS; locally, placeholders that every SDK accepts.
+DUMMY_ACCESS_KEY_ID = "test"
+DUMMY_SECRET_ACCESS_KEY = "test"
+DUMMY_SESSION_TOKEN = "test"
+
+
+def log_stream_name(version: str) -> str:
+    """A new environment's log stream, in AWS's form: `2024/05/01/[$LATEST]<32 hex>`."""
+    return f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{version}]{uuid.uuid4().hex}"
+
+
+def log_group_name(function: FunctionVersion) -> str:
+    return function.log_group or f"/aws/lambda/{function.name}"
+
+
+def reserved_variables(
+    function: FunctionVersion,
+    *,
+    region: str,
+    task_root: str,
+    runtime_dir: str,
+    runtime_api: str,
+    log_stream: str,
+) -> dict[str, str]:
+    """The variables Lambda itself sets; `task_root` etc. are as the sandbox sees them."""
+    credentials = {
+        "AWS_ACCESS_KEY": DUMMY_ACCESS_KEY_ID,
+        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
+        "AWS_SESSION_TOKEN": DUMMY_SESSION_TOKEN,
+    }
+    variables = {
+        "_HANDLER": function.handler or "",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": function.version,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": log_group_name(function),
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "LAMBDA_TASK_ROOT": task_root,
+        "LAMBDA_RUNTIME_DIR": runtime_dir,
+        **credentials,
+    }
+    # OS-only runtimes (provided.*) have no execution environment name on AWS.
+    if function.runtime and not function.runtime.startswith("provided"):
+        variables["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{function.runtime}"
+    return variables
+
+
+def log_config_variables(function: FunctionVersion) -> dict[str, str]:
+    """Set when the function's LoggingConfig asks for JSON logs; runtime clients read them."""
+    if function.log_format != "JSON":
+        return {}
+    variables = {"AWS_LAMBDA_LOG_FORMAT": "JSON"}
+    if function.application_log_level:
+        variables["AWS_LAMBDA_LOG_LEVEL"] = function.application_log_level
+    return variables
+
+
+def environment_variables(
+    defaults: dict[str, str], reserved: dict[str, str], function: FunctionVersion
+) -> dict[str, str]:
+    """Unreserved defaults (LANG, PATH, TZ, ...), then the function's own, then reserved ones."""
+    own = {k: v for k, v in (function.environment or {}).items() if k not in RESERVED}
+    return {**defaults, **log_config_variables(function), **own, **reserved}
