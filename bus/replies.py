@@ -1,13 +1,15 @@
 """Request/reply over Redis: each API process reads one private reply stream.
 
 The inbox stream is new and read from its start ("0-0"), so a reply that arrives before its
-waiter registered is still seen (reading from `$` would lose it). Replies refresh the
-inbox's expiry, so the stream of a process that died goes away by itself.
+waiter registered is still seen (reading from `$` would lose it). Its reader keeps renewing
+its expiry, so the inbox of a process that died goes away by itself, and replies never
+recreate a vanished inbox (NOMKSTREAM): one XADD a reply, nothing more.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 import anyio
@@ -24,11 +26,13 @@ INBOX_TTL_S = 600
 INBOX_MAXLEN = 10_000
 
 
+INBOX_RENEW_S = INBOX_TTL_S / 4
+
+
 async def send_reply(redis: Redis, reply_to: str, reply: Reply) -> None:
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.xadd(reply_to, {FIELD: REPLIES.encode(reply)}, maxlen=INBOX_MAXLEN)
-        pipe.expire(reply_to, INBOX_TTL_S)
-        await pipe.execute()
+    fields = {FIELD: REPLIES.encode(reply)}
+    if await redis.xadd(reply_to, fields, maxlen=INBOX_MAXLEN, nomkstream=True) is None:
+        log.info("reply to %s dropped: its inbox is gone with its process", reply.request_id)
 
 
 class _Waiter:
@@ -47,6 +51,7 @@ class ReplyInbox:
         self.key = keys.replies(uuid.uuid4().hex)
         self._dead_letters = keys.dead_letters
         self._waiters: dict[str, _Waiter] = {}
+        self._renew_at = 0.0
 
     def expect(self, request_id: str) -> None:
         """Register interest before publishing the request, so no reply can slip past."""
@@ -65,10 +70,20 @@ class ReplyInbox:
     def forget(self, request_id: str) -> None:
         self._waiters.pop(request_id, None)
 
+    async def open(self) -> None:
+        """Create the inbox stream (with an expiry); replies are only accepted once it exists."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(self.key, {b"opened": b"1"})
+            pipe.expire(self.key, INBOX_TTL_S)
+            await pipe.execute()
+        self._renew_at = time.monotonic() + INBOX_RENEW_S
+
     async def run(self) -> None:
-        """Read the inbox until cancelled."""
+        """Read the inbox until cancelled; `open()` must have been called."""
         last_id = b"0-0"
         while True:
+            if time.monotonic() >= self._renew_at:
+                await self._renew()
             try:
                 answer = await self.redis.xread({self.key: last_id}, count=500, block=5_000)
             except Exception:
@@ -78,7 +93,16 @@ class ReplyInbox:
             for _stream, entries in answer or []:
                 for entry_id, fields in entries:
                     last_id = entry_id
-                    await self._route(fields.get(FIELD, b""))
+                    if FIELD in fields:
+                        await self._route(fields[FIELD])
+
+    async def _renew(self) -> None:
+        try:
+            if not await self.redis.expire(self.key, INBOX_TTL_S):
+                await self.open()  # expired while Redis was away: make it anew
+        except Exception:
+            log.warning("renewing the reply inbox failed; will retry", exc_info=True)
+        self._renew_at = time.monotonic() + INBOX_RENEW_S
 
     async def _route(self, raw: bytes) -> None:
         try:

@@ -49,6 +49,7 @@ def _manage_lifetimes(app: Quart, settings: Settings) -> None:
         redis = connect(settings)
         context = ApiContext.create(settings, redis)
         app.extensions["tarn"] = context
+        await context.inbox.open()
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         task_group.start_soon(context.inbox.run)

@@ -19,6 +19,7 @@ def completed(request_id: str) -> InvocationCompleted:
 
 async def test_reply_reaches_its_waiter(redis: Redis, keys: Keys) -> None:
     inbox = ReplyInbox(redis, keys)
+    await inbox.open()
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(inbox.run)
         inbox.expect("r1")
@@ -32,6 +33,7 @@ async def test_reply_reaches_its_waiter(redis: Redis, keys: Keys) -> None:
 
 async def test_reply_sent_before_the_reader_started_is_not_lost(redis: Redis, keys: Keys) -> None:
     inbox = ReplyInbox(redis, keys)
+    await inbox.open()
     inbox.expect("early")
     await send_reply(redis, inbox.key, completed("early"))
     async with anyio.create_task_group() as tasks:
@@ -42,6 +44,7 @@ async def test_reply_sent_before_the_reader_started_is_not_lost(redis: Redis, ke
 
 async def test_wait_gives_none_after_its_timeout(redis: Redis, keys: Keys) -> None:
     inbox = ReplyInbox(redis, keys)
+    await inbox.open()
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(inbox.run)
         inbox.expect("never")
@@ -49,7 +52,13 @@ async def test_wait_gives_none_after_its_timeout(redis: Redis, keys: Keys) -> No
         tasks.cancel_scope.cancel()
 
 
-async def test_inbox_expires_when_nobody_reads_it(redis: Redis, keys: Keys) -> None:
+async def test_open_inbox_expires_unless_its_reader_renews_it(redis: Redis, keys: Keys) -> None:
     inbox = ReplyInbox(redis, keys)
-    await send_reply(redis, inbox.key, completed("x"))
+    await inbox.open()
     assert 0 < await redis.ttl(inbox.key) <= 600
+
+
+async def test_reply_to_a_vanished_inbox_creates_nothing(redis: Redis, keys: Keys) -> None:
+    inbox = ReplyInbox(redis, keys)  # never opened, like one whose process died long ago
+    await send_reply(redis, inbox.key, completed("x"))
+    assert not await redis.exists(inbox.key)

@@ -1,4 +1,4 @@
-"""Fixtures for the pool tests: a real redis-server on a unix socket, a WarmPool in-process.
+"""Fixtures for the pool tests: a WarmPool in-process on the session's real redis-server.
 
 `running_pool` starts a WarmPool on its own key prefix, deploys functions as real code zips
 through the BlobStore, publishes InvokeFunction on the real stream and reads the replies.
@@ -6,13 +6,8 @@ through the BlobStore, publishes InvokeFunction on the real stream and reads the
 
 from __future__ import annotations
 
-import io
-import shutil
-import subprocess
-import time
 import uuid
-import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,66 +15,25 @@ from typing import Any
 
 import anyio
 import msgspec
-import pytest
 from redis.asyncio import Redis
 
 from bus.keys import Keys
-from bus.messages import INVOCATION_COMMANDS, REPLIES, InvokeFunction, Reply
+from bus.messages import INVOCATION_COMMANDS, InvokeFunction, Reply
 from bus.records import FunctionVersion
+from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.state import BlobStore
-from bus.streams import FIELD, publish
+from bus.streams import publish
+from tests.functions import zip_of
 from workers.pool import WarmPool
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One redis-server for the whole session, on a unix socket, persisting nothing."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed")
-    folder = tmp_path_factory.mktemp("redis")
-    sock = folder / "redis.sock"
-    process = subprocess.Popen(
-        [server, "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no"],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while not sock.exists():
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail("redis-server did not start")
-        time.sleep(0.01)
-    yield f"unix://{sock}"
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url, decode_responses=False)
-    yield client
-    await client.aclose()
-
-
 def code_zip(files: dict[str, str | bytes], modes: dict[str, int] | None = None) -> bytes:
     """A deployment package; `modes` gives Unix permissions (e.g. 0o755 for bootstrap)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, content in files.items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = ((modes or {}).get(name, 0o644) | 0o100000) << 16
-            archive.writestr(info, content)
-    return buffer.getvalue()
+    return zip_of(files, modes)
 
 
 @dataclass
@@ -89,6 +43,7 @@ class Harness:
     redis: Redis
     keys: Keys
     pool: WarmPool
+    inbox: ReplyInbox
 
     async def deploy(
         self,
@@ -125,7 +80,7 @@ class Harness:
         timeout_s: float = 20.0,
     ) -> Reply:
         request_id = str(uuid.uuid4())
-        reply_to = self.keys.replies(uuid.uuid4().hex)
+        reply_to = self.inbox.key
         command = InvokeFunction(
             request_id=request_id,
             function=function,
@@ -135,14 +90,11 @@ class Harness:
             client_context=client_context,
             log_tail=log_tail,
         )
+        self.inbox.expect(request_id)
         await publish(self.redis, self.keys.invocations, INVOCATION_COMMANDS, command)
-        with anyio.fail_after(timeout_s):
-            while True:
-                answer = await self.redis.xread({reply_to: "0-0"}, count=1, block=1000)
-                if answer:
-                    reply = REPLIES.decode(answer[0][1][0][1][FIELD])
-                    assert reply.request_id == request_id
-                    return reply
+        reply = await self.inbox.wait(request_id, timeout_s)
+        assert reply is not None, f"no reply within {timeout_s} s"
+        return reply
 
 
 @asynccontextmanager
@@ -151,10 +103,13 @@ async def running_pool(redis: Redis, data_dir: Path, **options: Any) -> AsyncIte
     keys = Keys(f"test-{uuid.uuid4().hex[:12]}")
     settings = Settings(data_dir=str(data_dir), key_prefix=keys.prefix, region=REGION)
     pool = WarmPool(settings, redis, keys, "test-pool", **options)
+    inbox = ReplyInbox(redis, keys)
+    await inbox.open()
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(pool.run)
+        tasks.start_soon(inbox.run)
         try:
-            yield Harness(redis, keys, pool)
+            yield Harness(redis, keys, pool, inbox)
         finally:
             tasks.cancel_scope.cancel()
             with anyio.CancelScope(shield=True), anyio.move_on_after(10):
