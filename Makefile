@@ -16,7 +16,7 @@ install: system-deps
 	$(PIP) install -q --disable-pip-version-check -e '.[test]'
 
 run: install
-	tarn up
+	$(PYTHON) -m services.cli up
 
 lint:
 	ruff check .

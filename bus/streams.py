@@ -20,7 +20,9 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from bus.keys import Keys
 from bus.messages import Codec
+from bus.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,20 @@ class ConsumerConfig:
     dead_letters: str
     visibility_timeout_ms: int = 30_000
     max_deliveries: int = 5
+
+
+def consumer_config(
+    settings: Settings, keys: Keys, *, stream: str, group: str, consumer: str
+) -> ConsumerConfig:
+    """A consumer's configuration with the stack's delivery settings and dead-letter stream."""
+    return ConsumerConfig(
+        stream=stream,
+        group=group,
+        consumer=consumer,
+        dead_letters=keys.dead_letters,
+        visibility_timeout_ms=settings.visibility_timeout_ms,
+        max_deliveries=settings.max_deliveries,
+    )
 
 
 class StreamConsumer(Generic[M]):

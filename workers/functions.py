@@ -18,7 +18,7 @@ from bus.messages import FUNCTION_COMMANDS, FunctionCommand, ProvisionFunction
 from bus.records import FunctionVersion
 from bus.settings import Settings
 from bus.state import BlobStore, FunctionStore, RecordMissing
-from bus.streams import ConsumerConfig, StreamConsumer
+from bus.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
 
 log = logging.getLogger("tarn.functions")
@@ -32,13 +32,8 @@ class FunctionManager:
         self.settings = settings
         self.functions = FunctionStore(redis, keys)
         self.blobs = BlobStore(redis, keys)
-        config = ConsumerConfig(
-            stream=keys.function_commands,
-            group=GROUP,
-            consumer=consumer,
-            dead_letters=keys.dead_letters,
-            visibility_timeout_ms=settings.visibility_timeout_ms,
-            max_deliveries=settings.max_deliveries,
+        config = consumer_config(
+            settings, keys, stream=keys.function_commands, group=GROUP, consumer=consumer
         )
         self.consumer = StreamConsumer(redis, config, FUNCTION_COMMANDS)
 

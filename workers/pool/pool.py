@@ -30,7 +30,7 @@ from bus.records import FunctionVersion
 from bus.replies import send_reply
 from bus.settings import Settings
 from bus.state import BlobStore
-from bus.streams import ConsumerConfig, StreamConsumer
+from bus.streams import StreamConsumer, consumer_config
 from workers.code import CodeError, ensure_unpacked
 from workers.pool.environments import Environment, Outcome, environment_key
 from workers.pool.executors import choose_executor
@@ -68,13 +68,8 @@ class WarmPool:
         self.executor = executor or choose_executor(settings)
         self.max_environments = max_environments
         self.keep_alive_s = keep_alive_s
-        config = ConsumerConfig(
-            stream=keys.invocations,
-            group=GROUP,
-            consumer=consumer,
-            dead_letters=keys.dead_letters,
-            visibility_timeout_ms=settings.visibility_timeout_ms,
-            max_deliveries=settings.max_deliveries,
+        config = consumer_config(
+            settings, keys, stream=keys.invocations, group=GROUP, consumer=consumer
         )
         self.stream = StreamConsumer(redis, config, INVOCATION_COMMANDS)
         self.live: set[Environment] = set()
