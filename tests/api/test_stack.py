@@ -147,23 +147,8 @@ def test_misspelt_setting_stops_tarn_up(tmp_path: Path) -> None:
 
 
 def test_aws_cli_manages_functions(stack: Stack, tmp_path: Path) -> None:
-    package = tmp_path / "function.zip"
-    package.write_bytes(zip_of({"app.py": "def handler(event, context):\n    return event\n"}))
     name = unique_name("cli")
-    created = aws_cli(
-        stack,
-        "create-function",
-        "--function-name",
-        name,
-        "--runtime",
-        "python3.12",
-        "--role",
-        "arn:aws:iam::000000000000:role/r",
-        "--handler",
-        "app.handler",
-        "--zip-file",
-        f"fileb://{package}",
-    )
+    created = cli_create_function(stack, tmp_path, name)
     assert '"State": "Pending"' in created.stdout
     aws_cli(stack, "wait", "function-active-v2", "--function-name", name)
     fetched = aws_cli(stack, "get-function", "--function-name", name)
@@ -174,35 +159,39 @@ def test_aws_cli_manages_functions(stack: Stack, tmp_path: Path) -> None:
     missing = aws_cli(stack, "get-function", "--function-name", name, check=False)
     assert missing.returncode != 0
     assert "ResourceNotFoundException" in missing.stderr
-    assert (
-        f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}"
-        in missing.stderr
-    )
+    arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    assert f"Function not found: {arn}" in missing.stderr
 
 
 def test_aws_cli_reports_validation_errors(stack: Stack, tmp_path: Path) -> None:
-    package = tmp_path / "function.zip"
-    package.write_bytes(zip_of({"app.py": "x = 1\n"}))
-    failed = aws_cli(
-        stack,
-        "create-function",
-        "--function-name",
-        unique_name(),
-        "--runtime",
-        "python3.12",
-        "--role",
-        "arn:aws:iam::000000000000:role/r",
-        "--handler",
-        "app.handler",
-        "--timeout",
-        "901",
-        "--zip-file",
-        f"fileb://{package}",
-        check=False,
-    )
+    failed = cli_create_function(stack, tmp_path, unique_name(), "--timeout", "901", check=False)
     assert failed.returncode != 0
     assert "ValidationException" in failed.stderr
     assert "Member must have value less than or equal to 900" in failed.stderr
+
+
+def cli_create_function(
+    stack: Stack, folder: Path, name: str, *options: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    package = folder / "function.zip"
+    package.write_bytes(zip_of({"app.py": "def handler(event, context):\n    return event\n"}))
+    role = "arn:aws:iam::000000000000:role/r"
+    return aws_cli(
+        stack,
+        "create-function",
+        "--function-name",
+        name,
+        "--runtime",
+        "python3.12",
+        "--role",
+        role,
+        "--handler",
+        "app.handler",
+        "--zip-file",
+        f"fileb://{package}",
+        *options,
+        check=check,
+    )
 
 
 def aws_cli(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
