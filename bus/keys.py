@@ -42,6 +42,23 @@ class Keys:
         """Sorted set of function names, all scores 0, so ZRANGEBYLEX pages in name order."""
         return f"{self.prefix}:functions"
 
+    def function_aliases(self, name: str) -> str:
+        """Hash: alias name -> msgpack Alias record."""
+        return f"{self.prefix}:function:{name}:aliases"
+
+    def layer(self, name: str) -> str:
+        """Hash: version number -> msgpack LayerVersion record."""
+        return f"{self.prefix}:layer:{name}"
+
+    def layer_last_version(self, name: str) -> str:
+        """Counter of a layer's published versions; never reset, so numbers are not reused."""
+        return f"{self.prefix}:layer:{name}:last-version"
+
+    @property
+    def layer_names(self) -> str:
+        """Sorted set of the names of layers with at least one version, all scores 0."""
+        return f"{self.prefix}:layers"
+
     def blob(self, sha256_hex: str) -> str:
         return f"{self.prefix}:blob:{sha256_hex}"
 

@@ -10,6 +10,19 @@ import msgspec
 LATEST = "$LATEST"
 
 
+class LayerCode(msgspec.Struct, frozen=True, kw_only=True):
+    """A layer version a function uses, resolved when the function was configured.
+
+    The function keeps what it needs to run and render the layer, so a deleted layer
+    version goes on working for the functions that use it, as on AWS.
+    """
+
+    arn: str  # the layer version ARN
+    code_sha256_hex: str
+    code_size: int
+    unzipped_size: int = 0
+
+
 class FunctionVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One version of a function ($LATEST or a published number) with its configuration."""
 
@@ -46,6 +59,7 @@ class FunctionVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
     last_update_status: str | None = None
     last_update_status_reason: str | None = None
     last_update_status_reason_code: str | None = None
+    layer_code: list[LayerCode] = msgspec.field(default_factory=list)  # `layers`, in order
 
     @property
     def qualified_arn(self) -> str:
@@ -56,5 +70,51 @@ class FunctionVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
         return self.state == "Pending" or self.last_update_status == "InProgress"
 
 
+class Alias(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A function alias: a name for one version, optionally sharing traffic with a second."""
+
+    name: str
+    function_name: str
+    function_version: str
+    description: str = ""
+    # RoutingConfig.AdditionalVersionWeights: version -> share of invocations (0..1).
+    additional_weights: dict[str, float] = msgspec.field(default_factory=dict)
+    revision_id: str = ""
+
+    def versions(self) -> set[str]:
+        """Every version the alias routes to."""
+        return {self.function_version, *self.additional_weights}
+
+
+class LayerVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One published version of a layer: its archive (a content-addressed blob) and metadata."""
+
+    layer_name: str
+    layer_arn: str
+    version: int
+    created_date: str
+    code_sha256_hex: str
+    code_size: int
+    unzipped_size: int
+    description: str = ""
+    compatible_runtimes: list[str] | None = None
+    compatible_architectures: list[str] | None = None
+    license_info: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"{self.layer_arn}:{self.version}"
+
+    def code(self) -> LayerCode:
+        return LayerCode(
+            arn=self.arn,
+            code_sha256_hex=self.code_sha256_hex,
+            code_size=self.code_size,
+            unzipped_size=self.unzipped_size,
+        )
+
+
 RECORD_ENCODER = msgspec.msgpack.Encoder()
 FUNCTION_DECODER = msgspec.msgpack.Decoder(FunctionVersion)
+ALIAS_DECODER = msgspec.msgpack.Decoder(Alias)
+LAYER_DECODER = msgspec.msgpack.Decoder(LayerVersion)

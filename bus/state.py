@@ -71,9 +71,16 @@ class FunctionStore:
                     continue
 
     async def publish(
-        self, name: str, version_of: Callable[[FunctionVersion, str], FunctionVersion]
+        self,
+        name: str,
+        version_of: Callable[[FunctionVersion, str], FunctionVersion],
+        reuse: Callable[[FunctionVersion, FunctionVersion], bool] | None = None,
     ) -> FunctionVersion:
-        """Store `version_of($LATEST, next number)` as the function's next published version."""
+        """Store `version_of($LATEST, next number)` as the function's next published version.
+
+        `version_of` may raise to refuse. When `reuse($LATEST, last published version)` holds,
+        nothing is stored and that version is returned (PublishVersion of unchanged code).
+        """
         key = self.keys.function(name)
         counter = self.keys.function_last_version(name)
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -83,8 +90,15 @@ class FunctionStore:
                     raw = await pipe.hget(key, LATEST)
                     if raw is None:
                         raise RecordMissing(f"{name}:{LATEST}")
-                    number = str(int(await pipe.get(counter) or 0) + 1)
-                    record = version_of(FUNCTION_DECODER.decode(raw), number)
+                    latest = FUNCTION_DECODER.decode(raw)
+                    last = int(await pipe.get(counter) or 0)
+                    number = str(last + 1)
+                    record = version_of(latest, number)
+                    previous = await pipe.hget(key, str(last)) if reuse and last else None
+                    if previous is not None and reuse is not None:
+                        published = FUNCTION_DECODER.decode(previous)
+                        if reuse(latest, published):
+                            return published
                     pipe.multi()
                     pipe.hset(key, number, RECORD_ENCODER.encode(record))
                     pipe.set(counter, number)
@@ -99,6 +113,7 @@ class FunctionStore:
                 self.keys.function(name),
                 self.keys.function_tags(name),
                 self.keys.function_last_version(name),
+                self.keys.function_aliases(name),
             )
             pipe.zrem(self.keys.function_names, name)
             await pipe.execute()
@@ -115,6 +130,12 @@ class FunctionStore:
                 pipe.hget(self.keys.function(name), qualifier)
             raws = await pipe.execute()
         return [FUNCTION_DECODER.decode(raw) for raw in raws if raw is not None]
+
+    async def versions(self, name: str) -> list[FunctionVersion]:
+        """Every version of the function: $LATEST first, then the published ones in order."""
+        raw = await self.redis.hgetall(self.keys.function(name))
+        records = [FUNCTION_DECODER.decode(value) for value in raw.values()]
+        return sorted(records, key=lambda r: -1 if r.version == LATEST else int(r.version))
 
     async def tags(self, name: str) -> dict[str, str]:
         raw = await self.redis.hgetall(self.keys.function_tags(name))

@@ -37,10 +37,15 @@ def runtime_version_arn(region: str, runtime: str) -> str:
     return f"arn:aws:lambda:{region}::runtime:{digest}"
 
 
-def render_configuration(record: FunctionVersion, region: str) -> dict[str, object]:
+def render_configuration(
+    record: FunctionVersion, region: str, function_arn: str | None = None
+) -> dict[str, object]:
+    """`function_arn` as the request named the function (an alias ARN, say), if not the
+    version's own ARN (unqualified for $LATEST)."""
+    own_arn = record.arn if record.version == "$LATEST" else record.qualified_arn
     config: dict[str, object] = {
         "FunctionName": record.name,
-        "FunctionArn": record.arn if record.version == "$LATEST" else record.qualified_arn,
+        "FunctionArn": function_arn or own_arn,
     }
     if record.package_type == "Zip":
         config["Runtime"] = record.runtime
@@ -64,7 +69,7 @@ def render_configuration(record: FunctionVersion, region: str) -> dict[str, obje
     config["TracingConfig"] = {"Mode": record.tracing_mode}
     config["RevisionId"] = record.revision_id
     if record.layers:
-        config["Layers"] = [{"Arn": arn, "CodeSize": 0} for arn in record.layers]
+        config["Layers"] = _layers(record)
     config |= _states(record)
     config["PackageType"] = record.package_type
     if record.image_config:
@@ -94,6 +99,11 @@ def _states(record: FunctionVersion) -> dict[str, object]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _layers(record: FunctionVersion) -> list[dict[str, object]]:
+    sizes = {layer.arn: layer.code_size for layer in record.layer_code}
+    return [{"Arn": arn, "CodeSize": sizes.get(arn, 0)} for arn in record.layers]
+
+
 def _logging(record: FunctionVersion) -> dict[str, object]:
     logging: dict[str, object] = {"LogFormat": record.log_format}
     if record.application_log_level:
@@ -104,8 +114,10 @@ def _logging(record: FunctionVersion) -> dict[str, object]:
     return logging
 
 
-def render_listed(record: FunctionVersion, region: str) -> dict[str, object]:
-    config = render_configuration(record, region)
+def render_listed(
+    record: FunctionVersion, region: str, function_arn: str | None = None
+) -> dict[str, object]:
+    config = render_configuration(record, region, function_arn)
     for field in STATE_FIELDS:
         config.pop(field, None)
     return config

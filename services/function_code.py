@@ -14,6 +14,7 @@ import anyio
 from quart import Blueprint, Response, request
 
 from bus.archives import CodeError, check_archive
+from bus.records import FunctionVersion
 from services.context import ApiContext, api
 from services.errors import (
     InvalidParameterValueException,
@@ -40,6 +41,63 @@ class CodeSource(Protocol):
 class StoredCode:
     sha256_hex: str
     size: int
+    image_uri: str | None = None  # a PackageType Image function's code is its image
+
+
+def check_package(
+    context: ApiContext,
+    package_type: str,
+    source: CodeSource,
+    runtime: str | None,
+    handler: str | None,
+    layers: list[str] | None,
+) -> None:
+    """CreateFunction's checks of PackageType against the code and configuration it comes with."""
+    if package_type == "Zip":
+        if source.image_uri is not None:
+            raise InvalidParameterValueException(
+                "Please don't provide ImageUri when the intended function PackageType is Zip."
+            )
+        if runtime is None or handler is None:
+            raise InvalidParameterValueException(
+                "Runtime and Handler are mandatory parameters for functions created with "
+                "deployment packages."
+            )
+        return
+    if context.settings.executor != "docker":
+        raise InvalidParameterValueException(
+            "PackageType Image needs the Docker executor; this Tarn runs the "
+            f"{context.settings.executor} executor. Start it with `tarn up --executor docker`."
+        )
+    if runtime is not None or handler is not None or layers:
+        raise InvalidParameterValueException(
+            "Please don't provide Handler or Runtime or Layer when the intended function "
+            "PackageType is Image."
+        )
+    if not source.image_uri or source.zip_file is not None or source.s3_bucket is not None:
+        raise InvalidParameterValueException(
+            "Please provide ImageUri when the intended function PackageType is Image."
+        )
+
+
+def check_update(package_type: str, code: StoredCode) -> None:
+    """UpdateFunctionCode keeps the package type: an image for an image, a .zip for a .zip."""
+    if package_type == "Image" and code.image_uri is None:
+        raise InvalidParameterValueException(
+            "Please provide ImageUri when updating a function with packageType Image."
+        )
+    if package_type == "Zip" and code.image_uri is not None:
+        raise InvalidParameterValueException(
+            "Please don't provide ImageUri when updating a function with packageType Zip."
+        )
+
+
+def code_description(context: ApiContext, record: FunctionVersion) -> dict[str, str]:
+    """GetFunction's Code: where the package downloads from, or the function's image."""
+    if record.package_type == "Image" and record.image_uri:
+        uri = record.image_uri
+        return {"RepositoryType": "ECR", "ImageUri": uri, "ResolvedImageUri": uri}
+    return {"RepositoryType": "S3", "Location": location(context, record.code_sha256_hex)}
 
 
 def check_request_size(operation: str) -> None:
@@ -57,10 +115,8 @@ async def load(context: ApiContext, source: CodeSource) -> StoredCode:
             "S3Bucket/S3Key code needs the companion AWS endpoint, which this Tarn does not "
             "have yet; send the package as ZipFile."
         )
-    if source.image_uri is not None:
-        raise InvalidParameterValueException(
-            "ImageUri needs the Docker executor, which this Tarn does not have yet."
-        )
+    if source.image_uri is not None:  # the image is pulled when the version is provisioned
+        return StoredCode("", 0, source.image_uri)
     data = source.zip_file
     if not data:
         raise InvalidParameterValueException("Please provide a source for function code.")

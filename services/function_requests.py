@@ -22,11 +22,11 @@ from services.errors import (
 from services.runtimes import check_runtime
 
 
-class _Shape(msgspec.Struct, rename="pascal", omit_defaults=True):
+class RequestShape(msgspec.Struct, rename="pascal", omit_defaults=True):
     pass
 
 
-class CodeInput(_Shape):
+class CodeInput(RequestShape):
     zip_file: bytes | None = None
     s3_bucket: str | None = None
     s3_key: str | None = None
@@ -34,30 +34,30 @@ class CodeInput(_Shape):
     image_uri: str | None = None
 
 
-class EnvironmentInput(_Shape):
+class EnvironmentInput(RequestShape):
     variables: dict[str, str] | None = None
 
 
-class EphemeralStorageInput(_Shape):
+class EphemeralStorageInput(RequestShape):
     size: int | None = None
 
 
-class TracingConfigInput(_Shape):
+class TracingConfigInput(RequestShape):
     mode: str | None = None
 
 
-class LoggingConfigInput(_Shape):
+class LoggingConfigInput(RequestShape):
     log_format: str | None = None
     application_log_level: str | None = None
     system_log_level: str | None = None
     log_group: str | None = None
 
 
-class DeadLetterConfigInput(_Shape):
+class DeadLetterConfigInput(RequestShape):
     target_arn: str | None = None
 
 
-class ConfigurationInput(_Shape):
+class ConfigurationInput(RequestShape):
     """Members shared by CreateFunction and UpdateFunctionConfiguration."""
 
     role: str | None = None
@@ -86,7 +86,7 @@ class CreateFunctionInput(ConfigurationInput):
     architectures: list[str] | None = None
 
 
-class UpdateCodeInput(_Shape):
+class UpdateCodeInput(RequestShape):
     zip_file: bytes | None = None
     s3_bucket: str | None = None
     s3_key: str | None = None
@@ -120,6 +120,14 @@ ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 HANDLER_PATTERN = r"[^\s]+"
 ENV_NAME_PATTERN = r"[a-zA-Z]([a-zA-Z0-9_])+"
 LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
+# As AWS reports it for Layers (wider than botocore's LayerVersionArn pattern).
+LAYER_VERSION_ARN_PATTERN = (
+    r"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|"
+    r"(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)"
+)
+MAX_LAYER_ARN_LENGTH = 140
+# Lists page at most this many items, whatever MaxItems asks for.
+LIST_PAGE_MAX = 50
 ARCHITECTURES = ("x86_64", "arm64")
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
 RESERVED_ENV = frozenset(
@@ -200,6 +208,7 @@ def check_configuration(request: ConfigurationInput, problems: Problems) -> None
             )
         problems.max_length(logging_config.log_group, "loggingConfig.logGroup", 512)
         problems.pattern(logging_config.log_group, "loggingConfig.logGroup", LOG_GROUP_PATTERN)
+    check_layer_arns(request.layers, problems)
     variables = request.environment.variables if request.environment else None
     if variables and any(re.fullmatch(ENV_NAME_PATTERN, k) is None for k in variables):
         problems.add_raw(
@@ -207,6 +216,36 @@ def check_configuration(request: ConfigurationInput, problems: Problems) -> None
             f"satisfy constraint: [Member must satisfy regular expression pattern: "
             f"{ENV_NAME_PATTERN}]"
         )
+
+
+def check_layer_arns(arns: list[str] | None, problems: Problems) -> None:
+    valid = (
+        len(arn) <= MAX_LAYER_ARN_LENGTH and re.fullmatch(LAYER_VERSION_ARN_PATTERN, arn)
+        for arn in arns or ()
+    )
+    if arns and not all(valid):
+        problems.add(
+            f"[{', '.join(arns)}]",
+            "layers",
+            "Member must satisfy constraint: [Member must have length less than or equal to "
+            f"{MAX_LAYER_ARN_LENGTH}, Member must have length greater than or equal to 1, Member "
+            f"must satisfy regular expression pattern: {LAYER_VERSION_ARN_PATTERN}, Member must "
+            "not be null]",
+        )
+
+
+def page_size(raw: str | None, high: int = 10000) -> int:
+    """Items for one page of a List operation from its MaxItems parameter."""
+    if raw is None:
+        return LIST_PAGE_MAX
+    problems = Problems()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameterValueException(f"Invalid MaxItems value: {raw}") from None
+    problems.bounds(value, "maxItems", 1, high)
+    problems.raise_any()
+    return min(value, LIST_PAGE_MAX)
 
 
 def check_architectures(architectures: list[str] | None, problems: Problems) -> None:

@@ -13,10 +13,9 @@ from collections.abc import Callable
 import msgspec
 from quart import Blueprint, Response, request
 
-from bus.messages import FUNCTION_COMMANDS, ProvisionFunction
-from bus.records import LATEST, FunctionVersion
+from bus.aliases import AliasStore
+from bus.records import LATEST, FunctionVersion, LayerCode
 from bus.state import RecordMissing
-from bus.streams import publish
 from services import function_code
 from services.arns import FunctionRef, function_arn, parse_function_name
 from services.configurations import last_modified_now, render_configuration, render_listed
@@ -25,7 +24,14 @@ from services.errors import (
     InvalidParameterValueException,
     PreconditionFailedException,
     ResourceConflictException,
-    ResourceNotFoundException,
+)
+from services.function_layers import check_combined_size, resolve_layers
+from services.function_refs import (
+    function_missing,
+    function_ref,
+    is_version,
+    not_found,
+    resolve,
 )
 from services.function_requests import (
     ConfigurationInput,
@@ -36,14 +42,15 @@ from services.function_requests import (
     check_configuration,
     check_runtime_and_environment,
     decode_body,
+    page_size,
     read_body,
 )
 from services.responses import json_response
+from services.versions import provision, publish
 
 blueprint = Blueprint("functions", __name__)
 
 FUNCTIONS = "/2015-03-31/functions"
-LIST_PAGE_MAX = 50
 
 
 @blueprint.post(FUNCTIONS)
@@ -64,20 +71,19 @@ async def create_function() -> Response:
     problems.raise_any()
     assert body.function_name is not None and body.code is not None
     name = parse_function_name(body.function_name).name
-    if (body.package_type or "Zip") == "Image":
-        raise InvalidParameterValueException(
-            "PackageType Image needs the Docker executor, which this Tarn does not have yet."
-        )
-    if body.runtime is None or body.handler is None:
-        raise InvalidParameterValueException(
-            "Runtime and Handler are mandatory parameters for functions created with "
-            "deployment packages."
-        )
+    package_type = body.package_type or "Zip"
+    function_code.check_package(
+        context, package_type, body.code, body.runtime, body.handler, body.layers
+    )
     check_runtime_and_environment(body)
+    layers = await resolve_layers(context, body.layers)
     code = await function_code.load(context, body.code)
+    await check_combined_size(context, code.sha256_hex, layers or [])
     record = FunctionVersion(
         name=name,
         arn=function_arn(context.settings, name),
+        package_type=package_type,
+        image_uri=code.image_uri,
         code_sha256_hex=code.sha256_hex,
         code_size=code.size,
         revision_id=str(uuid.uuid4()),
@@ -87,14 +93,14 @@ async def create_function() -> Response:
         state_reason="The function is being created.",
         state_reason_code="Creating",
     )
-    record = _apply_configuration(record, body)
+    record = _apply_configuration(record, body, layers)
     if body.architectures:
         record.architectures = body.architectures
     if not await context.functions.create(record, body.tags or {}):
         raise ResourceConflictException(f"Function already exist: {name}")
-    await _provision(context, record)
+    await provision(context, record)
     if body.publish:
-        record = await _publish(context, name)
+        record = await publish(context, name)
     return json_response(render_configuration(record, context.settings.region), 201)
 
 
@@ -103,7 +109,7 @@ async def create_function() -> Response:
 async def list_functions() -> Response:
     context = api()
     marker = request.args.get("Marker") or None
-    max_items = _max_items(request.args.get("MaxItems"))
+    max_items = page_size(request.args.get("MaxItems"))
     names = await context.functions.names_after(marker, max_items + 1)
     more = len(names) > max_items
     names = names[:max_items]
@@ -119,13 +125,11 @@ async def list_functions() -> Response:
 @blueprint.get(FUNCTIONS + "/<function_name>")
 async def get_function(function_name: str) -> Response:
     context = api()
-    record = await _find(context, _ref(function_name))
+    found = await resolve(context, function_ref(function_name))
+    record = found.record
     body: dict[str, object] = {
-        "Configuration": render_configuration(record, context.settings.region),
-        "Code": {
-            "RepositoryType": "S3",
-            "Location": function_code.location(context, record.code_sha256_hex),
-        },
+        "Configuration": render_configuration(record, context.settings.region, found.arn),
+        "Code": function_code.code_description(context, record),
     }
     tags = await context.functions.tags(record.name)
     if tags:
@@ -136,20 +140,31 @@ async def get_function(function_name: str) -> Response:
 @blueprint.get(FUNCTIONS + "/<function_name>/configuration")
 async def get_function_configuration(function_name: str) -> Response:
     context = api()
-    record = await _find(context, _ref(function_name))
-    return json_response(render_configuration(record, context.settings.region))
+    found = await resolve(context, function_ref(function_name))
+    return json_response(render_configuration(found.record, context.settings.region, found.arn))
 
 
 @blueprint.delete(FUNCTIONS + "/<function_name>")
 async def delete_function(function_name: str) -> Response:
     context = api()
-    ref = _ref(function_name)
+    ref = function_ref(function_name)
     if ref.qualifier == LATEST:
         raise InvalidParameterValueException(
             "$LATEST version cannot be deleted without deleting the function."
         )
-    record = await _find(context, ref)
-    await context.functions.delete(record.name)
+    if ref.qualifier is not None and not is_version(ref.qualifier):
+        raise InvalidParameterValueException("Deletion of aliases is not currently supported.")
+    if await context.functions.get(ref.name) is None:
+        raise function_missing(context, ref.name)
+    if ref.qualifier is None:
+        await context.functions.delete(ref.name)
+        return Response(b"", status=204)
+    in_use = await AliasStore(context.redis, context.keys).delete_version(ref.name, ref.qualifier)
+    if in_use:
+        raise ResourceConflictException(
+            "Unable to delete version because the following aliases reference it: "
+            f"[{', '.join(in_use)}]"
+        )
     return Response(b"", status=204)
 
 
@@ -161,13 +176,17 @@ async def update_function_code(function_name: str) -> Response:
     problems = Problems()
     check_architectures(body.architectures, problems)
     problems.raise_any()
-    ref = _ref(function_name)
+    ref = function_ref(function_name)
     code = await function_code.load(context, body)
+    current = await _latest(context, ref)
+    await check_combined_size(context, code.sha256_hex, current.layer_code)
 
     def change(record: FunctionVersion) -> FunctionVersion:
         _check_updatable(record, body.revision_id)
+        function_code.check_update(record.package_type, code)
         record = msgspec.structs.replace(
             record,
+            image_uri=code.image_uri,
             code_sha256_hex=code.sha256_hex,
             code_size=code.size,
             architectures=body.architectures or record.architectures,
@@ -175,12 +194,12 @@ async def update_function_code(function_name: str) -> Response:
         return _start_update(record)
 
     if body.dry_run:
-        record = change(await _find(context, ref))
+        record = change(current)
         return json_response(render_configuration(record, context.settings.region))
     record = await _update(context, ref, change)
-    await _provision(context, record)
+    await provision(context, record)
     if body.publish:
-        record = await _publish(context, record.name)
+        record = await publish(context, record.name)
     return json_response(render_configuration(record, context.settings.region))
 
 
@@ -192,20 +211,26 @@ async def update_function_configuration(function_name: str) -> Response:
     check_configuration(body, problems)
     problems.raise_any()
     check_runtime_and_environment(body)
-    ref = _ref(function_name)
+    ref = function_ref(function_name)
+    layers = await resolve_layers(context, body.layers)
+    if layers:
+        current = await _latest(context, ref)
+        await check_combined_size(context, current.code_sha256_hex, layers)
 
     def change(record: FunctionVersion) -> FunctionVersion:
         _check_updatable(record, body.revision_id)
-        return _start_update(_apply_configuration(record, body))
+        return _start_update(_apply_configuration(record, body, layers))
 
     record = await _update(context, ref, change)
-    await _provision(context, record)
+    await provision(context, record)
     return json_response(render_configuration(record, context.settings.region))
 
 
-def _apply_configuration(record: FunctionVersion, body: ConfigurationInput) -> FunctionVersion:
-    """A copy of `record` with every member `body` sets."""
-    changes: dict[str, object] = {}
+def _apply_configuration(
+    record: FunctionVersion, body: ConfigurationInput, layers: list[LayerCode] | None
+) -> FunctionVersion:
+    """A copy of `record` with every member `body` sets; `layers` are its Layers resolved."""
+    changes: dict[str, object] = {"layer_code": layers} if layers is not None else {}
     simple = {
         "role": body.role,
         "handler": body.handler,
@@ -267,20 +292,10 @@ def _start_update(record: FunctionVersion) -> FunctionVersion:
     )
 
 
-def _ref(function_name: str) -> FunctionRef:
-    ref = parse_function_name(function_name)
-    qualifier = request.args.get("Qualifier")
-    if qualifier is not None and ref.qualifier is not None and qualifier != ref.qualifier:
-        raise InvalidParameterValueException(
-            "The derived qualifier from the function name does not match the specified qualifier."
-        )
-    return FunctionRef(ref.name, qualifier or ref.qualifier)
-
-
-async def _find(context: ApiContext, ref: FunctionRef) -> FunctionVersion:
-    record = await context.functions.get(ref.name, ref.qualifier or LATEST)
+async def _latest(context: ApiContext, ref: FunctionRef) -> FunctionVersion:
+    record = await context.functions.get(ref.name)
     if record is None:
-        raise _not_found(context, ref)
+        raise not_found(context, ref)
     return record
 
 
@@ -292,44 +307,4 @@ async def _update(
     try:
         return await context.functions.update(ref.name, change)
     except RecordMissing:
-        raise _not_found(context, ref) from None
-
-
-def _not_found(context: ApiContext, ref: FunctionRef) -> ResourceNotFoundException:
-    arn = function_arn(context.settings, ref.name)
-    if ref.qualifier:
-        arn = f"{arn}:{ref.qualifier}"
-    return ResourceNotFoundException(f"Function not found: {arn}")
-
-
-async def _provision(context: ApiContext, record: FunctionVersion) -> None:
-    command = ProvisionFunction(
-        function_name=record.name, qualifier=record.version, revision_id=record.revision_id
-    )
-    await publish(context.redis, context.keys.function_commands, FUNCTION_COMMANDS, command)
-
-
-async def _publish(context: ApiContext, name: str) -> FunctionVersion:
-    """Publish $LATEST as the next version; it is provisioned like $LATEST itself."""
-
-    def version_of(latest: FunctionVersion, number: str) -> FunctionVersion:
-        return msgspec.structs.replace(
-            latest, version=number, revision_id=str(uuid.uuid4()), last_modified=last_modified_now()
-        )
-
-    record = await context.functions.publish(name, version_of)
-    await _provision(context, record)
-    return record
-
-
-def _max_items(raw: str | None) -> int:
-    if raw is None:
-        return LIST_PAGE_MAX
-    problems = Problems()
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameterValueException(f"Invalid MaxItems value: {raw}") from None
-    problems.bounds(value, "maxItems", 1, 10000)
-    problems.raise_any()
-    return min(value, LIST_PAGE_MAX)
+        raise not_found(context, ref) from None

@@ -22,18 +22,18 @@ from bus.messages import (
 )
 from bus.records import LATEST, FunctionVersion
 from bus.streams import publish
-from services.arns import function_arn, parse_function_name
+from services.arns import FunctionRef
 from services.context import ApiContext, api
 from services.errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
     RequestTooLargeException,
     ResourceConflictException,
-    ResourceNotFoundException,
     ServiceException,
     constraint,
     error_for,
 )
+from services.function_refs import function_ref, resolve
 from services.function_requests import read_body
 
 blueprint = Blueprint("invoke", __name__)
@@ -55,14 +55,14 @@ async def invoke(function_name: str) -> Response:
             "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
         )
     payload = await _payload()
-    record = await _resolve(context, function_name)
+    record, invoked_arn = await _resolve(context, function_name)
     if invocation_type == "DryRun":
         return Response(b"", status=204)
     if invocation_type == "Event":
         raise InvalidParameterValueException(
             "InvocationType Event is not supported by this Tarn yet; use RequestResponse."
         )
-    return await _invoke_sync(context, record, payload)
+    return await _invoke_sync(context, record, invoked_arn, payload)
 
 
 async def _payload() -> bytes:
@@ -89,33 +89,30 @@ def _too_large() -> RequestTooLargeException:
     )
 
 
-async def _resolve(context: ApiContext, function_name: str) -> FunctionVersion:
-    ref = parse_function_name(function_name)
-    qualifier = request.args.get("Qualifier") or ref.qualifier or LATEST
-    if ref.qualifier and qualifier != ref.qualifier:
-        raise InvalidParameterValueException(
-            "The derived qualifier from the function name does not match the specified qualifier."
-        )
-    record = await context.functions.get(ref.name, qualifier)
-    if record is None:
-        arn = function_arn(context.settings, ref.name)
-        raise ResourceNotFoundException(f"Function not found: {arn}:{qualifier}")
+async def _resolve(context: ApiContext, function_name: str) -> tuple[FunctionVersion, str]:
+    """The version to run (an alias picks one by weight) and the ARN the caller invoked."""
+    ref = function_ref(function_name)
+    # Invoke names $LATEST in its not-found error even when the caller named no version.
+    found = await resolve(context, FunctionRef(ref.name, ref.qualifier or LATEST), routed=True)
+    record = found.record
     if record.state != "Active":
         raise ResourceConflictException(
             "The operation cannot be performed at this time. The function is currently in the "
             f"following state: {record.state}"
         )
-    return record
+    return record, found.arn if ref.qualifier else record.arn
 
 
-async def _invoke_sync(context: ApiContext, record: FunctionVersion, payload: bytes) -> Response:
+async def _invoke_sync(
+    context: ApiContext, record: FunctionVersion, invoked_arn: str, payload: bytes
+) -> Response:
     request_id = str(uuid.uuid4())
     command = InvokeFunction(
         request_id=request_id,
         function=record,
         payload=payload,
         reply_to=context.inbox.key,
-        invoked_arn=record.arn if record.version == LATEST else record.qualified_arn,
+        invoked_arn=invoked_arn,
         client_context=request.headers.get("X-Amz-Client-Context"),
         log_tail=request.headers.get("X-Amz-Log-Type") == "Tail",
         trace_id=_trace_id(),

@@ -100,7 +100,11 @@ class Environment:
         return not self.dead and self.sandbox is not None and self.sandbox.running()
 
     async def start(
-        self, code_dir: Path, tasks: TaskGroup, on_exit: Callable[[Environment], None]
+        self,
+        code_dir: Path,
+        tasks: TaskGroup,
+        on_exit: Callable[[Environment], None],
+        opt_dir: Path | None = None,
     ) -> None:
         """Start the runtime; init runs while the first event waits on /next."""
         port = await self.api.open(self.executor.bind_host)
@@ -110,6 +114,7 @@ class Environment:
             runtime_api=self.executor.runtime_api_address(port),
             region=self.region,
             log_stream=log_stream_name(self.function.version),
+            opt_dir=opt_dir,
         )
         self._started_at = time.monotonic()
         try:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import assert_never
+from typing import TypeVar, assert_never
 
 import anyio
 from anyio.abc import TaskGroup
@@ -26,7 +27,7 @@ from bus.messages import (
     InvokeFunction,
     Reply,
 )
-from bus.records import FunctionVersion
+from bus.records import FunctionVersion, LayerCode
 from bus.replies import send_reply
 from bus.settings import Settings
 from bus.state import BlobStore
@@ -35,6 +36,7 @@ from workers.code import CodeError, ensure_unpacked
 from workers.pool.environments import Environment, Outcome, environment_key
 from workers.pool.executors import choose_executor
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
+from workers.pool.layers import ensure_opt, opt_key
 
 log = logging.getLogger("tarn.pool")
 
@@ -46,6 +48,7 @@ DEFAULT_KEEP_ALIVE_S = 300.0
 REJECT_HEADROOM = 256
 
 Key = tuple[str, str, str]
+T = TypeVar("T")
 
 
 class WarmPool:
@@ -144,22 +147,39 @@ class WarmPool:
     async def _run(self, environment: Environment, command: InvokeFunction) -> Outcome:
         if environment.state == "new":
             code_dir = await self._code(command.function.code_sha256_hex)
+            opt_dir = await self._opt(command.function.layer_code)
             assert self._tasks is not None, "run() starts the pool's task group"
             try:
-                await environment.start(code_dir, self._tasks, self._forget)
+                await environment.start(code_dir, self._tasks, self._forget, opt_dir)
             except LaunchError as exc:
                 return environment.launch_failed(command.request_id, exc)
         return await environment.invoke(command)
 
     async def _code(self, sha256_hex: str) -> Path:
         """The unpacked code; a burst of cold starts fetches and unpacks it once."""
-        lock = self._unpacking.setdefault(sha256_hex, anyio.Lock())
+        return await self._once(
+            sha256_hex, lambda: ensure_unpacked(self.blobs, self.settings.code_dir, sha256_hex)
+        )
+
+    async def _opt(self, layers: list[LayerCode]) -> Path | None:
+        """The function's layers merged as its /opt (None without layers), built once."""
+        if not layers:
+            return None
+        opt_root = Path(self.settings.data_dir) / "opt"
+        return await self._once(
+            "opt:" + opt_key(layers),
+            lambda: ensure_opt(self.blobs, self.settings.code_dir, opt_root, layers),
+        )
+
+    async def _once(self, key: str, prepare: Callable[[], Awaitable[T]]) -> T:
+        """`prepare()` under a lock per `key`, so concurrent cold starts wait for one."""
+        lock = self._unpacking.setdefault(key, anyio.Lock())
         try:
             async with lock:
-                return await ensure_unpacked(self.blobs, self.settings.code_dir, sha256_hex)
+                return await prepare()
         finally:
             if not lock.locked() and not lock.statistics().tasks_waiting:
-                self._unpacking.pop(sha256_hex, None)
+                self._unpacking.pop(key, None)
 
     async def _checkout(self, function: FunctionVersion) -> Environment | None:
         """A free environment for `function`, or a new one; None at the concurrency cap."""

@@ -102,3 +102,19 @@ def environment_variables(
     """Unreserved defaults (LANG, PATH, TZ, ...), then the function's own, then reserved ones."""
     own = {k: v for k, v in (function.environment or {}).items() if k not in RESERVED}
     return {**defaults, **log_config_variables(function), **own, **reserved}
+
+
+def layer_paths(runtime: str, opt: str) -> dict[str, list[str]]:
+    """Where a runtime finds what layers provide in /opt (at `opt`), per search-path variable,
+    in AWS's order: https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html#packaging-layers-paths
+    """
+    paths = {"PATH": [f"{opt}/bin"], "LD_LIBRARY_PATH": [f"{opt}/lib"]}
+    if runtime.startswith("python"):
+        paths["PYTHONPATH"] = [f"{opt}/python/lib/{runtime}/site-packages", f"{opt}/python"]
+    elif runtime.startswith("nodejs"):
+        major = runtime.removeprefix("nodejs").split(".")[0]
+        paths["NODE_PATH"] = [
+            f"{opt}/nodejs/node{major}/node_modules",
+            f"{opt}/nodejs/node_modules",
+        ]
+    return paths

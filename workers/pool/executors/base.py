@@ -42,6 +42,7 @@ class LaunchSpec:
     runtime_api: str  # host:port the sandbox reaches the Runtime API on
     region: str
     log_stream: str  # AWS_LAMBDA_LOG_STREAM_NAME of this environment
+    opt_dir: Path | None = None  # the function's layers merged in order: its /opt
 
 
 class Sandbox(Protocol):

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
-from workers.pool.variables import environment_variables, reserved_variables
+from workers.pool.variables import environment_variables, layer_paths, reserved_variables
 
 RUNTIMES_DIR = Path(__file__).resolve().parent.parent / "runtimes"
 NODE_BOOTSTRAP = RUNTIMES_DIR / "nodejs" / "bootstrap.mjs"
@@ -79,7 +79,7 @@ class ProcessExecutor:
         if runtime.startswith("nodejs"):
             return [self.node, str(NODE_BOOTSTRAP)], NODE_BOOTSTRAP.parent
         if runtime.startswith("provided"):
-            return [str(_code_bootstrap(spec.code_dir))], spec.code_dir
+            return [str(_code_bootstrap(spec.code_dir, spec.opt_dir))], spec.code_dir
         raise UnsupportedFunction(
             f"the process executor cannot run {runtime}; set TARN_EXECUTOR=docker"
         )
@@ -103,14 +103,18 @@ class ProcessExecutor:
             log_stream=spec.log_stream,
         )
         # Only PATH comes from the worker: its TARN_* and other settings stay out.
+        opt = spec.opt_dir
+        layers = layer_paths(spec.function.runtime or "", str(opt)) if opt else {}
+        path = [os.environ.get("PATH", os.defpath), *layers.get("PATH", ())]
         library_path = [os.environ.get("LD_LIBRARY_PATH", ""), task_root, f"{task_root}/lib"]
+        library_path += layers.get("LD_LIBRARY_PATH", ())
         defaults = {
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
-            "PATH": os.environ.get("PATH", os.defpath),
+            "PATH": ":".join(path),
             "LD_LIBRARY_PATH": ":".join(p for p in library_path if p),
-            "PYTHONPATH": task_root,
-            "NODE_PATH": task_root,
+            "PYTHONPATH": ":".join([task_root, *layers.get("PYTHONPATH", ())]),
+            "NODE_PATH": ":".join([*layers.get("NODE_PATH", ()), task_root]),
         }
         return environment_variables(defaults, reserved, spec.function)
 
@@ -132,12 +136,15 @@ def _ric_dir() -> Path:
     return Path(spec.origin).parent
 
 
-def _code_bootstrap(code_dir: Path) -> Path:
-    """The code's `bootstrap`, checked as AWS does before it starts an OS-only runtime."""
-    bootstrap = code_dir / "bootstrap"
-    if not bootstrap.is_file():
+def _code_bootstrap(code_dir: Path, opt_dir: Path | None) -> Path:
+    """The `bootstrap` of the code, else of a layer, checked as AWS does before it starts an
+    OS-only runtime."""
+    candidates = [code_dir / "bootstrap"] + ([opt_dir / "bootstrap"] if opt_dir else [])
+    bootstrap = next((c for c in candidates if c.is_file()), None)
+    if bootstrap is None:
         raise LaunchError(
-            "Runtime.InvalidEntrypoint", f"Couldn't find valid bootstrap(s): [{bootstrap}]"
+            "Runtime.InvalidEntrypoint",
+            f"Couldn't find valid bootstrap(s): [{' '.join(map(str, candidates))}]",
         )
     if not os.access(bootstrap, os.X_OK):
         raise LaunchError("Runtime.InvalidEntrypoint", f"fork/exec {bootstrap}: permission denied")
