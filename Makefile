@@ -11,6 +11,10 @@ system-deps:
 	@command -v node >/dev/null || { \
 		echo "installing nodejs (Debian package)"; \
 		apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
+	@# The Docker tests build stand-in runtime images from a Debian root file system.
+	@command -v debootstrap >/dev/null || { \
+		echo "installing debootstrap (Debian package)"; \
+		apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
 
 install: system-deps
 	$(PIP) install -q --disable-pip-version-check -e '.[test]'

@@ -47,6 +47,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_max_environments: int = 1000
     pool_keep_alive_s: float = 300.0
     log_level: str = "INFO"
+    # Docker executor. Containers are labelled with the stack id (empty: derived from the
+    # host and data dir), so a stack removes its own leftovers and nothing else.
+    stack_id: str = ""
+    docker_network: str = "auto"  # auto | host | bridge | container:<name or id>
+    # Runtime images other than public.ecr.aws/lambda/<lang>:<tag>, as
+    # "python3.12=registry/python:3.12,nodejs20.x=registry/node:20".
+    image_overrides: str = ""
+    image_pull: str = "missing"  # missing: pull an absent image once | always: on every provision
 
     @property
     def base_url(self) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import msgspec
-
 from bus.settings import Settings, SettingsError
 from services.supervisor import Supervisor
 
@@ -37,11 +35,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     except SettingsError as exc:
         raise SystemExit(f"tarn: {exc}") from None
-    if settings.executor == "auto":
-        # Only the process executor exists so far; Docker comes with its own issue.
-        settings = msgspec.structs.replace(settings, executor="process")
-    if settings.executor == "docker":
-        raise SystemExit("tarn: the Docker executor is not available yet; use --executor process")
+    # `auto` becomes docker or process once the supervisor has asked for a Docker engine.
     sys.exit(Supervisor(settings).run())
 
 

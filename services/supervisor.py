@@ -26,6 +26,10 @@ from bus.settings import Settings
 STOP_GRACE_S = 5.0
 READY_TIMEOUT_S = 60.0
 RESTART_DELAY_S = 1.0
+# The workers' Docker check: it prints the engine and removes the stack's leftover containers.
+DOCKER_CHECK = [sys.executable, "-m", "workers.pool.executors.engine"]
+DOCKER_CHECK_TIMEOUT_S = 60.0
+NO_DOCKER_ENGINE = 3  # its exit status when no engine answers
 
 
 class StartupError(RuntimeError):
@@ -92,6 +96,7 @@ class Supervisor:
         self.children += [Child(role, [python, "-m", "workers", role]) for role in settings.workers]
         self.redis: subprocess.Popen[bytes] | None = None
         self.stopping = False
+        self.docker_checked = False  # this run owns the stack's containers: clean at stop
 
     def run(self) -> int:
         """Start everything, wait until healthy, supervise until a signal; the exit code."""
@@ -117,10 +122,27 @@ class Supervisor:
         if not settings.redis_url:
             self.redis, url = start_redis(data_dir)
             settings = msgspec.structs.replace(settings, redis_url=url)
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TARN_")}
-        self.env |= settings.to_env()
+        # After Redis: a second Tarn on this data dir (this stack) has been refused by then.
+        settings = self._choose_executor(settings)
+        self.settings = msgspec.structs.replace(self.settings, executor=settings.executor)
+        self.env = _child_env(settings)
         for child in self.children:
             self._spawn(child)
+
+    def _choose_executor(self, settings: Settings) -> Settings:
+        """`auto`: Docker when an engine answers, else process; `docker`: fail without one."""
+        if settings.executor not in ("auto", "docker"):
+            return settings
+        check = _docker_check(settings)
+        if check.returncode == 0:
+            self.docker_checked = True
+            print(f"tarn: executor docker ({check.stdout.strip()})", flush=True)
+            return msgspec.structs.replace(settings, executor="docker")
+        reason = check.stderr.strip() or f"the Docker check exited with code {check.returncode}"
+        if check.returncode == NO_DOCKER_ENGINE and settings.executor == "auto":
+            print(f"{reason}\ntarn: executor process (functions run as local processes)")
+            return msgspec.structs.replace(settings, executor="process")
+        raise StartupError(reason.removeprefix("tarn: "))
 
     def _spawn(self, child: Child) -> None:
         child.process = subprocess.Popen(child.argv, env=self.env, start_new_session=True)
@@ -168,9 +190,31 @@ class Supervisor:
     def _stop_all(self) -> None:
         running = [c.process for c in self.children if c.process and c.process.poll() is None]
         _terminate(running)
+        if self.docker_checked:  # what a worker killed mid-cleanup left behind
+            _docker_check(self.settings)
         if self.redis is not None:
             _terminate([self.redis])
         print("tarn: stopped", flush=True)
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TARN_")}
+    return env | settings.to_env()
+
+
+def _docker_check(settings: Settings) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            DOCKER_CHECK,
+            env=_child_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=DOCKER_CHECK_TIMEOUT_S,
+            start_new_session=True,  # Ctrl-C must not cut the cleanup at stop short
+        )
+    except subprocess.TimeoutExpired:
+        message = f"tarn: the Docker engine did not answer within {DOCKER_CHECK_TIMEOUT_S:.0f} s"
+        return subprocess.CompletedProcess(DOCKER_CHECK, NO_DOCKER_ENGINE, "", message)
 
 
 def _terminate(processes: list[subprocess.Popen[bytes]]) -> None:

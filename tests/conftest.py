@@ -124,6 +124,9 @@ def start_stack(data_dir: Path, log_path: Path, port: int | None = None) -> Stac
             str(port),
             "--data-dir",
             str(data_dir),
+            # Docker has tests of its own (tests/docker); these run everywhere.
+            "--executor",
+            "process",
         ],
         env=env,
         stdout=log,

@@ -20,11 +20,15 @@ from bus.settings import Settings
 from bus.state import BlobStore, FunctionStore, RecordMissing
 from bus.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
+from workers.images import IMAGE_FAILURE_CODE, ImageProvisioner
 
 log = logging.getLogger("tarn.functions")
 
 GROUP = "functions"
 CONCURRENCY = 8
+ZIP_FAILURE_CODE = "InvalidZipFileException"
+# Why a version cannot run, and its StateReasonCode.
+Failure = tuple[str, str]
 
 
 class FunctionManager:
@@ -36,12 +40,14 @@ class FunctionManager:
             settings, keys, stream=keys.function_commands, group=GROUP, consumer=consumer
         )
         self.consumer = StreamConsumer(redis, config, FUNCTION_COMMANDS)
+        self.images = ImageProvisioner(settings) if settings.executor == "docker" else None
 
     async def run(self) -> None:
         await self.consumer.consume(self.handle, concurrency=CONCURRENCY)
 
     async def aclose(self) -> None:
-        pass
+        if self.images is not None:
+            await self.images.aclose()
 
     async def handle(self, command: FunctionCommand) -> None:
         match command:
@@ -65,34 +71,38 @@ class FunctionManager:
         except RecordMissing:
             log.info("%s was deleted while being provisioned", command.function_name)
             return
-        outcome = f"failed: {failure}" if failure else "ready"
+        outcome = f"failed: {failure[0]}" if failure else "ready"
         log.info("%s:%s %s", command.function_name, command.qualifier, outcome)
 
-    async def _prepare(self, record: FunctionVersion) -> str | None:
-        """Make the version's code runnable; returns why it cannot be, or None."""
-        if record.package_type != "Zip":
-            return None
-        try:
-            await ensure_unpacked(self.blobs, self.settings.code_dir, record.code_sha256_hex)
-        except CodeError as exc:
-            return str(exc)
+    async def _prepare(self, record: FunctionVersion) -> Failure | None:
+        """Make the version runnable (its code, its image); returns why it cannot be, or None."""
+        if record.package_type == "Zip":
+            try:
+                await ensure_unpacked(self.blobs, self.settings.code_dir, record.code_sha256_hex)
+            except CodeError as exc:
+                return str(exc), ZIP_FAILURE_CODE
+        if self.images is not None:
+            reason = await self.images.ensure(record)
+            if reason is not None:
+                return reason, IMAGE_FAILURE_CODE
         return None
 
 
-def _settle(record: FunctionVersion, revision_id: str, failure: str | None) -> FunctionVersion:
+def _settle(record: FunctionVersion, revision_id: str, failure: Failure | None) -> FunctionVersion:
     """The record once provisioning ended; untouched if another change came in between."""
     if record.revision_id != revision_id:
         return record
+    reason, code = failure or (None, None)
     if record.state == "Pending":
         if failure:
             return msgspec.structs.replace(
                 record,
                 state="Failed",
-                state_reason=failure,
-                state_reason_code="InvalidZipFileException",
+                state_reason=reason,
+                state_reason_code=code,
                 last_update_status="Failed",
-                last_update_status_reason=failure,
-                last_update_status_reason_code="InvalidZipFileException",
+                last_update_status_reason=reason,
+                last_update_status_reason_code=code,
             )
         return msgspec.structs.replace(
             record,
@@ -104,6 +114,6 @@ def _settle(record: FunctionVersion, revision_id: str, failure: str | None) -> F
     return msgspec.structs.replace(
         record,
         last_update_status="Failed" if failure else "Successful",
-        last_update_status_reason=failure,
-        last_update_status_reason_code="InvalidZipFileException" if failure else None,
+        last_update_status_reason=reason,
+        last_update_status_reason_code=code,
     )

@@ -1,4 +1,4 @@
-"""Executors run runtime environments: local processes now, Docker containers next."""
+"""Executors run runtime environments: local processes or Docker containers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,18 @@ from workers.pool.executors.process import ProcessExecutor
 
 
 def choose_executor(settings: Settings) -> Executor:
-    """The executor TARN_EXECUTOR names; `auto` is the process executor until Docker lands."""
+    """The executor TARN_EXECUTOR names.
+
+    `tarn up` resolves `auto` itself (Docker when an engine answers) and passes the choice
+    down; a worker started on its own with `auto` runs the process executor.
+    """
     if settings.executor in ("auto", "process"):
         return ProcessExecutor()
-    raise SystemExit(f"tarn: TARN_EXECUTOR={settings.executor} is not available yet; use process")
+    if settings.executor == "docker":
+        from workers.pool.executors.docker import DockerExecutor  # aiodocker only when used
+
+        try:
+            return DockerExecutor(settings)
+        except ValueError as exc:  # a malformed TARN_IMAGE_OVERRIDES or TARN_DOCKER_NETWORK
+            raise SystemExit(f"tarn: {exc}") from None
+    raise SystemExit(f"tarn: TARN_EXECUTOR={settings.executor}: choose auto, process or docker")

@@ -1,0 +1,63 @@
+"""Images on the Docker engine, ensured while a version is provisioned (Docker executor only).
+
+A version turns Active only once the image it runs in is present: pulled on first use, with
+progress in the log; a present image is not pulled again unless TARN_IMAGE_PULL=always.
+"""
+
+from __future__ import annotations
+
+import aiodocker
+import anyio
+
+from bus.records import FunctionVersion
+from bus.settings import Settings
+from workers.pool.executors.engine import EngineUnavailable, open_engine
+from workers.pool.executors.images import (
+    ImageUnavailable,
+    ensure_image,
+    function_image,
+    parse_overrides,
+    platform,
+)
+
+# https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html (StateReasonCode)
+IMAGE_FAILURE_CODE = "ImageAccessDenied"
+
+
+class ImageProvisioner:
+    """Makes sure the image of each provisioned version is on the engine."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.overrides = parse_overrides(settings.image_overrides)
+        self.always_pull = settings.image_pull == "always"
+        self._docker: aiodocker.Docker | None = None
+        self._locks: dict[str, anyio.Lock] = {}
+
+    async def ensure(self, function: FunctionVersion) -> str | None:
+        """Why the function's image cannot be had, or None once it is present."""
+        try:
+            image = function_image(function, self.overrides)
+        except ValueError as exc:
+            return str(exc)
+        # A burst of versions on one runtime pulls its image once.
+        lock = self._locks.setdefault(image, anyio.Lock())
+        try:
+            async with lock:
+                await ensure_image(
+                    self._engine(), image, platform(function), always_pull=self.always_pull
+                )
+        except (ImageUnavailable, EngineUnavailable) as exc:
+            return str(exc)
+        except aiodocker.DockerError as exc:
+            return f"the Docker engine refused to look up {image}: {exc.message}"
+        return None
+
+    def _engine(self) -> aiodocker.Docker:
+        if self._docker is None:
+            self._docker = open_engine()
+        return self._docker
+
+    async def aclose(self) -> None:
+        if self._docker is not None:
+            await self._docker.close()
+            self._docker = None
