@@ -55,6 +55,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # "python3.12=registry/python:3.12,nodejs20.x=registry/node:20".
     image_overrides: str = ""
     image_pull: str = "missing"  # missing: pull an absent image once | always: on every provision
+    # The Parameters and Secrets extension each pool worker serves on 127.0.0.1 (AWS's port;
+    # 0: any free port). Functions find it in PARAMETERS_SECRETS_EXTENSION_HTTP_PORT.
+    extension_port: int = 2773
+    # The companion AWS endpoint (SQS, DynamoDB, S3, IAM, ...) that port 4566 forwards
+    # non-Lambda requests to; empty: `tarn up` starts a moto server on a private port.
+    aws_endpoint: str = ""
 
     @property
     def base_url(self) -> str:

@@ -1,16 +1,19 @@
-"""The Quart application: blueprints, the error renderer, and Redis/inbox lifetimes."""
+"""The Quart application: blueprints, the error renderer, and Redis/inbox lifetimes; and the
+endpoint that serves it on the port, next to the companion AWS endpoint."""
 
 from __future__ import annotations
 
 import logging
 
 import anyio
+from hypercorn.typing import ASGIFramework
 from quart import Quart, Response
 from werkzeug.exceptions import HTTPException
 
 from bus.connection import connect
 from bus.settings import Settings
 from services import aliases, function_code, functions, health, invoke, layers, versions
+from services.companion import Companion
 from services.context import ApiContext
 from services.errors import (
     InvalidRequestContentException,
@@ -20,6 +23,7 @@ from services.errors import (
     UnknownOperationException,
     render,
 )
+from services.routing import Router
 
 log = logging.getLogger("tarn.api")
 
@@ -38,7 +42,18 @@ def create_app(settings: Settings) -> Quart:
     app.register_error_handler(HTTPException, _render_http_error)
     app.register_error_handler(Exception, _render_unexpected)
     _manage_lifetimes(app, settings)
+    if settings.aws_endpoint:
+        companion = Companion(settings.aws_endpoint)
+        app.extensions["companion"] = companion
+        app.after_serving(companion.aclose)
     return app
+
+
+def create_endpoint(settings: Settings) -> ASGIFramework:
+    """What the port serves: the app for Lambda, the companion for every other AWS service."""
+    app = create_app(settings)
+    companion: Companion | None = app.extensions.get("companion")
+    return app if companion is None else Router(app, companion)
 
 
 def _manage_lifetimes(app: Quart, settings: Settings) -> None:

@@ -20,6 +20,11 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", help="where Redis data and unpacked code live")
     up.add_argument("--redis-url", help="use this Redis instead of starting a private one")
     up.add_argument("--executor", choices=EXECUTORS, help="how functions run (default auto)")
+    up.add_argument(
+        "--aws-endpoint",
+        metavar="URL",
+        help="AWS-compatible endpoint for the other services (default: start a moto server)",
+    )
     return root
 
 
@@ -32,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
             data_dir=args.data_dir,
             redis_url=args.redis_url,
             executor=args.executor,
+            aws_endpoint=args.aws_endpoint,
         )
     except SettingsError as exc:
         raise SystemExit(f"tarn: {exc}") from None

@@ -1,7 +1,8 @@
 """Deployment packages: size limits, zip checks, content-addressed storage, and downloads.
 
 https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-GetFunction's Code.Location points at `/_tarn/code/<sha256>`, served here.
+GetFunction's Code.Location points at `/_tarn/code/<sha256>`, served here. S3Bucket/S3Key
+packages are read from the companion AWS endpoint's S3.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Protocol
 import anyio
 from quart import Blueprint, Response, request
 
-from bus.archives import CodeError, check_archive
+from bus.archives import MAX_UNZIPPED_BYTES, CodeError, check_archive
 from bus.records import FunctionVersion
+from services.companion import CompanionError, companion
 from services.context import ApiContext, api
 from services.errors import (
     InvalidParameterValueException,
@@ -34,6 +36,7 @@ class CodeSource(Protocol):
     zip_file: bytes | None
     s3_bucket: str | None
     s3_key: str | None
+    s3_object_version: str | None
     image_uri: str | None
 
 
@@ -110,26 +113,46 @@ def check_request_size(operation: str) -> None:
 
 async def load(context: ApiContext, source: CodeSource) -> StoredCode:
     """Check the package the request carries and store it; returns its digest and size."""
-    if source.s3_bucket is not None or source.s3_key is not None:
-        raise InvalidParameterValueException(
-            "S3Bucket/S3Key code needs the companion AWS endpoint, which this Tarn does not "
-            "have yet; send the package as ZipFile."
-        )
     if source.image_uri is not None:  # the image is pulled when the version is provisioned
         return StoredCode("", 0, source.image_uri)
-    data = source.zip_file
+    if source.s3_bucket is not None or source.s3_key is not None:
+        data = await _s3_package(source)
+    else:
+        data = source.zip_file or b""
+        if len(data) > MAX_ZIPPED_BYTES:
+            raise RequestEntityTooLargeException(
+                f"Zipped size must be smaller than {MAX_ZIPPED_BYTES} bytes"
+            )
     if not data:
         raise InvalidParameterValueException("Please provide a source for function code.")
-    if len(data) > MAX_ZIPPED_BYTES:
-        raise RequestEntityTooLargeException(
-            f"Zipped size must be smaller than {MAX_ZIPPED_BYTES} bytes"
-        )
     if len(data) > THREAD_ABOVE_BYTES:
         sha256_hex = await anyio.to_thread.run_sync(_check_and_hash, data)
     else:
         sha256_hex = _check_and_hash(data)
     await context.blobs.put(data, sha256_hex)
     return StoredCode(sha256_hex, len(data))
+
+
+async def _s3_package(source: CodeSource) -> bytes:
+    """The package object, read through the companion, with Lambda's words for S3's errors."""
+    aws = companion()
+    if aws is None:
+        raise InvalidParameterValueException(
+            "S3Bucket/S3Key code needs the companion AWS endpoint, which this API runs "
+            "without (start it with `tarn up`); send the package as ZipFile."
+        )
+    if not source.s3_bucket or not source.s3_key:
+        raise InvalidParameterValueException("Please provide a source for function code.")
+    try:
+        # Through S3 the package may be as large as it is unzipped.
+        return await aws.get_object(
+            source.s3_bucket, source.s3_key, source.s3_object_version, MAX_UNZIPPED_BYTES
+        )
+    except CompanionError as exc:
+        raise InvalidParameterValueException(
+            f"Error occurred while GetObject. S3 Error Code: {exc.code}. "
+            f"S3 Error Message: {exc.message}"
+        ) from None
 
 
 def _check_and_hash(data: bytes) -> str:

@@ -1,10 +1,12 @@
-"""`GET /_tarn/health`: 200 once Redis, the API and every configured worker role are up."""
+"""`GET /_tarn/health`: 200 once Redis, the API, the companion AWS endpoint and every configured
+worker role are up."""
 
 from __future__ import annotations
 
 from quart import Blueprint, Response
 
 from bus.heartbeats import live_roles
+from services.companion import companion
 from services.context import api
 from services.responses import json_response
 
@@ -24,6 +26,9 @@ async def health() -> Response:
         alive = set()
     for role in context.settings.workers:
         components[role] = "ready" if role in alive else "starting"
+    aws = companion()
+    if aws is not None:
+        components["companion"] = "ready" if await aws.ready() else "unreachable"
     ready = all(state == "ready" for state in components.values())
     body = {"status": "ready" if ready else "starting", "components": components}
     return json_response(body, 200 if ready else 503)

@@ -1,4 +1,5 @@
-"""Serving the API with Hypercorn on uvloop until SIGINT/SIGTERM: `python -m services.server`."""
+"""Serving the API, and the companion behind it, with Hypercorn on uvloop until SIGINT/SIGTERM:
+`python -m services.server`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
 from bus.settings import Settings, SettingsError
-from services.app import create_app
+from services.app import create_endpoint
 
 
 def hypercorn_config(settings: Settings) -> Config:
@@ -27,7 +28,7 @@ async def serve_api(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await serve(create_app(settings), hypercorn_config(settings), shutdown_trigger=stop.wait)
+    await serve(create_endpoint(settings), hypercorn_config(settings), shutdown_trigger=stop.wait)
 
 
 def main() -> None:
@@ -38,6 +39,8 @@ def main() -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s api       %(levelname)s %(message)s"
     )
+    # httpx logs every request at INFO: each one forwarded to the companion, each health ping.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         import uvloop
 

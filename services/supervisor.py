@@ -1,11 +1,14 @@
-"""`tarn up`'s process supervisor: a private Redis, the API and each worker as child processes.
+"""`tarn up`'s process supervisor: a private Redis, the companion AWS endpoint (moto server), the
+API and each worker as child processes.
 
 Children that die are restarted; SIGINT/SIGTERM stop the API and workers first (they finish
-or hand back their work), then Redis, which writes its append-only file on the way out.
+or hand back their work), then the companion, then Redis, which writes its append-only file on
+the way out.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -30,6 +33,8 @@ RESTART_DELAY_S = 1.0
 DOCKER_CHECK = [sys.executable, "-m", "workers.pool.executors.engine"]
 DOCKER_CHECK_TIMEOUT_S = 60.0
 NO_DOCKER_ENGINE = 3  # its exit status when no engine answers
+# moto logs every request it serves; that goes to this file under the data dir, not to ours.
+COMPANION_LOG = "companion.log"
 
 
 class StartupError(RuntimeError):
@@ -42,6 +47,8 @@ class Child:
     argv: list[str]
     process: subprocess.Popen[bytes] | None = None
     restarts: int = field(default=0)
+    log_path: Path | None = None  # its output goes here, else to ours
+    env: dict[str, str] = field(default_factory=dict)  # on top of the stack's
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -81,6 +88,23 @@ def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     return process, f"unix://{sock}"
 
 
+def companion_child(data_dir: Path, account_id: str) -> tuple[Child, str]:
+    """A moto server on a free loopback port, logging under `data_dir`; and its URL."""
+    if importlib.util.find_spec("moto") is None:
+        raise StartupError(
+            "moto is not installed, and Tarn starts a moto server as its companion AWS "
+            "endpoint: pip install 'moto[server]', or pass --aws-endpoint URL"
+        )
+    with socket.socket() as probe:  # free now; moto binds it a moment later
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    # ARNs and queue URLs in Tarn's account, so that a role moto created is one Lambda knows.
+    env = {"MOTO_ACCOUNT_ID": account_id}
+    child = Child("companion", argv, log_path=data_dir / COMPANION_LOG, env=env)
+    return child, f"http://127.0.0.1:{port}"
+
+
 def _redis_answers(sock: Path) -> bool:
     try:
         return bool(Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
@@ -95,6 +119,7 @@ class Supervisor:
         self.children = [Child("api", [python, "-m", "services.server"])]
         self.children += [Child(role, [python, "-m", "workers", role]) for role in settings.workers]
         self.redis: subprocess.Popen[bytes] | None = None
+        self.companion: Child | None = None
         self.stopping = False
         self.docker_checked = False  # this run owns the stack's containers: clean at stop
 
@@ -123,11 +148,20 @@ class Supervisor:
             self.redis, url = start_redis(data_dir)
             settings = msgspec.structs.replace(settings, redis_url=url)
         # After Redis: a second Tarn on this data dir (this stack) has been refused by then.
+        if not settings.aws_endpoint:
+            self.companion, url = companion_child(data_dir, settings.account_id)
+            settings = msgspec.structs.replace(settings, aws_endpoint=url)
         settings = self._choose_executor(settings)
-        self.settings = msgspec.structs.replace(self.settings, executor=settings.executor)
+        self.settings = msgspec.structs.replace(
+            self.settings, executor=settings.executor, aws_endpoint=settings.aws_endpoint
+        )
         self.env = _child_env(settings)
-        for child in self.children:
+        # The companion first: it takes longest to start, and the others call it.
+        for child in self._supervised():
             self._spawn(child)
+
+    def _supervised(self) -> list[Child]:
+        return ([self.companion] if self.companion else []) + self.children
 
     def _choose_executor(self, settings: Settings) -> Settings:
         """`auto`: Docker when an engine answers, else process; `docker`: fail without one."""
@@ -145,25 +179,33 @@ class Supervisor:
         raise StartupError(reason.removeprefix("tarn: "))
 
     def _spawn(self, child: Child) -> None:
-        child.process = subprocess.Popen(child.argv, env=self.env, start_new_session=True)
+        env = self.env | child.env
+        if child.log_path is None:
+            child.process = subprocess.Popen(child.argv, env=env, start_new_session=True)
+            return
+        with child.log_path.open("ab") as log:
+            child.process = subprocess.Popen(
+                child.argv, env=env, stdout=log, stderr=log, start_new_session=True
+            )
 
     def _wait_ready(self, started: float) -> None:
         url = f"http://{self.settings.host}:{self.settings.port}/_tarn/health"
         while time.monotonic() - started < READY_TIMEOUT_S:
             if self.stopping:
                 return
-            for child in self.children:
+            for child in self._supervised():
                 assert child.process is not None
                 if child.process.poll() is not None:
                     raise StartupError(
                         f"{child.name} exited with code {child.process.returncode} while "
-                        "starting; its log is above"
+                        f"starting; its log is {child.log_path or 'above'}"
                     )
             if _healthy(url):
                 took = time.monotonic() - started
                 print(
                     f"tarn: ready on {self.settings.base_url} in {took:.2f} s "
-                    f"(executor: {self.settings.executor}, data: {self.settings.data_dir})",
+                    f"(executor: {self.settings.executor}, data: {self.settings.data_dir}, "
+                    f"companion: {self.settings.aws_endpoint})",
                     flush=True,
                 )
                 return
@@ -175,7 +217,7 @@ class Supervisor:
             time.sleep(0.2)
             if self.redis is not None and self.redis.poll() is not None:
                 raise StartupError(f"redis-server exited with code {self.redis.returncode}")
-            for child in self.children:
+            for child in self._supervised():
                 assert child.process is not None
                 code = child.process.poll()
                 if code is not None and not self.stopping:
@@ -192,6 +234,8 @@ class Supervisor:
         _terminate(running)
         if self.docker_checked:  # what a worker killed mid-cleanup left behind
             _docker_check(self.settings)
+        if self.companion is not None and self.companion.process is not None:
+            _terminate([self.companion.process])  # after the workers, which may still call it
         if self.redis is not None:
             _terminate([self.redis])
         print("tarn: stopped", flush=True)

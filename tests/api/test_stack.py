@@ -48,7 +48,13 @@ def test_health_names_every_component(stack: Stack) -> None:
     health = stack.health()
     assert health == {
         "status": "ready",
-        "components": {"api": "ready", "redis": "ready", "functions": "ready", "pool": "ready"},
+        "components": {
+            "api": "ready",
+            "redis": "ready",
+            "functions": "ready",
+            "pool": "ready",
+            "companion": "ready",
+        },
     }
 
 

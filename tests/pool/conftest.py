@@ -6,15 +6,21 @@ through the BlobStore, publishes InvokeFunction on the real stream and reads the
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
+import boto3
 import msgspec
+import pytest
 from redis.asyncio import Redis
 
 from bus.keys import Keys
@@ -24,7 +30,9 @@ from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.state import BlobStore
 from bus.streams import publish
+from tests.conftest import free_port
 from tests.functions import zip_of
+from tests.waiting import wait_for
 from workers.pool import WarmPool
 
 REGION = "us-east-1"
@@ -98,10 +106,18 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_pool(redis: Redis, data_dir: Path, **options: Any) -> AsyncIterator[Harness]:
+async def running_pool(
+    redis: Redis, data_dir: Path, *, aws_endpoint: str = "", **options: Any
+) -> AsyncIterator[Harness]:
     """A WarmPool serving its own key prefix until the block ends; then it is closed."""
     keys = Keys(f"test-{uuid.uuid4().hex[:12]}")
-    settings = Settings(data_dir=str(data_dir), key_prefix=keys.prefix, region=REGION)
+    settings = Settings(
+        data_dir=str(data_dir),
+        key_prefix=keys.prefix,
+        region=REGION,
+        aws_endpoint=aws_endpoint,
+        extension_port=0,  # several pools run at once: each takes a free port
+    )
     pool = WarmPool(settings, redis, keys, "test-pool", **options)
     inbox = ReplyInbox(redis, keys)
     await inbox.open()
@@ -114,3 +130,45 @@ async def running_pool(redis: Redis, data_dir: Path, **options: Any) -> AsyncIte
             tasks.cancel_scope.cancel()
             with anyio.CancelScope(shield=True), anyio.move_on_after(10):
                 await pool.aclose()
+
+
+@pytest.fixture(scope="session")
+def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real moto server, the companion the pool talks to."""
+    if shutil.which("moto_server") is None:
+        pytest.fail("moto_server is not installed: install moto[server]")
+    url = f"http://127.0.0.1:{free_port()}"
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
+    process = subprocess.Popen(
+        ["moto_server", "-H", "127.0.0.1", "-p", url.rsplit(":", 1)[1]],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: _answers(url), timeout_s=20, what="moto_server")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
+            return True
+    except urllib.error.HTTPError:
+        return True  # it answers
+    except OSError:
+        return False
+
+
+def aws(moto_url: str, service: str):  # type: ignore[no-untyped-def]
+    """A boto3 client of the moto server."""
+    return boto3.client(
+        service,
+        endpoint_url=moto_url,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )

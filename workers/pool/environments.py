@@ -15,17 +15,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 from anyio.abc import TaskGroup
 
 from bus.messages import InvokeFunction
 from bus.records import FunctionVersion
+from bus.settings import Settings
 from workers.pool.executors.base import Executor, LaunchError, LaunchSpec, Sandbox
 from workers.pool.logs import EnvironmentLog, report_line, timeout_line
 from workers.pool.runtime_api import MAX_RESPONSE_BYTES, Invocation, Posted, RuntimeApi
-from workers.pool.variables import log_stream_name
+from workers.pool.variables import (
+    log_group_name,
+    log_stream_name,
+    new_session_token,
+    with_extension_port,
+)
+
+if TYPE_CHECKING:
+    from workers.pool.cloudwatch import LogShipper
 
 log = logging.getLogger("tarn.pool")
 
@@ -76,19 +85,37 @@ def exit_reason(status: int) -> str:
 class Environment:
     """A runtime environment for one exact function version and revision."""
 
-    def __init__(self, function: FunctionVersion, executor: Executor, region: str) -> None:
+    def __init__(
+        self,
+        function: FunctionVersion,
+        executor: Executor,
+        settings: Settings,
+        *,
+        extension_port: int = 0,
+        shipper: LogShipper | None = None,
+    ) -> None:
         self.function = function
         self.key = environment_key(function)
         self.executor = executor
-        self.region = region
+        self.settings = settings
+        self.extension_port = extension_port  # 0: no Parameters and Secrets extension
         self.state: State = "new"
         self.last_used = time.monotonic()
         self.api = RuntimeApi(self._handed_out)
-        self.log = EnvironmentLog(function.name)
+        self.log_stream = log_stream_name(function.version)
+        self.session_token = new_session_token()
+        sink = shipper.sink(log_group_name(function), self.log_stream) if shipper else None
+        self.log = EnvironmentLog(function.name, sink)
         self.sandbox: Sandbox | None = None
         self._started_at = 0.0
         self._served = 0
         self._timer: asyncio.TimerHandle | None = None
+
+    def _endpoint_url(self, runtime_api: str) -> str:
+        """Tarn's API on the host the sandbox reaches this worker on, unless a public URL is set."""
+        if self.settings.public_url:
+            return self.settings.base_url
+        return f"http://{runtime_api.rsplit(':', 1)[0]}:{self.settings.port}"
 
     @property
     def dead(self) -> bool:
@@ -108,12 +135,18 @@ class Environment:
     ) -> None:
         """Start the runtime; init runs while the first event waits on /next."""
         port = await self.api.open(self.executor.bind_host)
+        function = self.function
+        if self.extension_port:
+            function = with_extension_port(function, self.extension_port)
+        runtime_api = self.executor.runtime_api_address(port)
         spec = LaunchSpec(
-            function=self.function,
+            function=function,
             code_dir=code_dir,
-            runtime_api=self.executor.runtime_api_address(port),
-            region=self.region,
-            log_stream=log_stream_name(self.function.version),
+            runtime_api=runtime_api,
+            region=self.settings.region,
+            log_stream=self.log_stream,
+            session_token=self.session_token,
+            endpoint_url=self._endpoint_url(runtime_api),
             opt_dir=opt_dir,
         )
         self._started_at = time.monotonic()
@@ -175,6 +208,7 @@ class Environment:
         """Kill the sandbox with everything it started; never used again."""
         self.state = "dead"
         self.api.close()
+        self.log.flush()
         if self.sandbox is not None:
             await self.sandbox.kill()
 
@@ -206,6 +240,7 @@ class Environment:
             current.result.set_result(Exited(status))
         self.api.close()
         await self.sandbox.kill()  # its children too, if it left any
+        self.log.flush()
         on_exit(self)
 
     async def _finish(

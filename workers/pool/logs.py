@@ -2,7 +2,8 @@
 
 Each invocation's log is `START`, the function's output, `END` and `REPORT`; its last 4 KB is
 what Invoke returns as X-Amz-Log-Result. Every line also goes to the worker's own log,
-prefixed with the function name and request id, so `tarn up` shows it.
+prefixed with the function name and request id, so `tarn up` shows it, and, with timestamps,
+to a sink that delivers them to CloudWatch Logs (once per invocation).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 
 function_log = logging.getLogger("tarn.functions")
 
@@ -17,13 +19,21 @@ function_log = logging.getLogger("tarn.functions")
 TAIL_BYTES = 4096
 # The buffer is trimmed to the tail only once it grows past this, so trimming stays rare.
 TRIM_AT_BYTES = 16 * TAIL_BYTES
+# Lines held for the sink are handed over early past this, so a chatty invocation stays bounded.
+SHIP_AT_LINES = 5_000
+
+LogEvent = tuple[int, str]  # (epoch ms, line)
+# Receives an environment's events, in order.
+LogSink = Callable[[list[LogEvent]], None]
 
 
 class EnvironmentLog:
     """Collects an environment's output; `begin` and `end` frame one invocation's share."""
 
-    def __init__(self, function_name: str) -> None:
+    def __init__(self, function_name: str, sink: LogSink | None = None) -> None:
         self.function_name = function_name
+        self.sink = sink
+        self._events: list[LogEvent] = []  # lines not yet handed to the sink
         self._buffer = bytearray()  # this invocation's log so far (output before it too)
         self._partial = b""  # an unfinished last line, held back from the worker's log
         self._prefix = f"[{function_name}] "
@@ -34,7 +44,7 @@ class EnvironmentLog:
         self._buffer += chunk
         if len(self._buffer) > TRIM_AT_BYTES:
             del self._buffer[:-TAIL_BYTES]
-        if not function_log.isEnabledFor(logging.INFO):
+        if self.sink is None and not function_log.isEnabledFor(logging.INFO):
             return
         lines = (self._partial + chunk).split(b"\n")
         self._partial = lines.pop()
@@ -62,6 +72,7 @@ class EnvironmentLog:
         self._buffer += closing.encode()
         self._held += closing.splitlines()
         self._emit()
+        self.flush()
         tail = bytes(self._buffer[-TAIL_BYTES:])
         self._buffer.clear()
         self._prefix = f"[{self.function_name}] "
@@ -75,10 +86,23 @@ class EnvironmentLog:
         if self._buffer and not self._buffer.endswith(b"\n"):
             self._buffer += b"\n"
 
+    def flush(self) -> None:
+        """Hand the lines held for the sink over now (also when the environment ends)."""
+        if self._events and self.sink is not None:
+            self.sink(self._events)
+            self._events = []
+
     def _emit(self) -> None:
-        if self._held and function_log.isEnabledFor(logging.INFO):
+        if not self._held:
+            return
+        if function_log.isEnabledFor(logging.INFO):
             prefix = self._prefix
             function_log.info("\n".join(prefix + line for line in self._held))
+        if self.sink is not None:
+            stamp = int(time.time() * 1000)
+            self._events += [(stamp, line) for line in self._held]
+            if len(self._events) > SHIP_AT_LINES:
+                self.flush()
         self._held.clear()
 
 

@@ -33,9 +33,12 @@ from bus.settings import Settings
 from bus.state import BlobStore
 from bus.streams import StreamConsumer, consumer_config
 from workers.code import CodeError, ensure_unpacked
+from workers.pool.cloudwatch import LogShipper
+from workers.pool.companion import Companion
 from workers.pool.environments import Environment, Outcome, environment_key
 from workers.pool.executors import choose_executor
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
+from workers.pool.extension import ParametersSecretsExtension
 from workers.pool.layers import ensure_opt, opt_key
 
 log = logging.getLogger("tarn.pool")
@@ -46,6 +49,8 @@ DEFAULT_MAX_ENVIRONMENTS = 1000
 DEFAULT_KEEP_ALIVE_S = 300.0
 # Deliveries taken beyond the cap, so an invocation over it is refused at once (429), not queued.
 REJECT_HEADROOM = 256
+# At shutdown, how long the last function logs may take to reach CloudWatch Logs.
+LOG_FLUSH_S = 2.0
 
 Key = tuple[str, str, str]
 T = TypeVar("T")
@@ -75,6 +80,11 @@ class WarmPool:
             settings, keys, stream=keys.invocations, group=GROUP, consumer=consumer
         )
         self.stream = StreamConsumer(redis, config, INVOCATION_COMMANDS)
+        # Without a companion endpoint the extension answers 502 and logs stay local.
+        endpoint = settings.aws_endpoint
+        self.companion = Companion(endpoint, settings.region) if endpoint else None
+        self.extension = ParametersSecretsExtension(self.companion, settings.extension_port)
+        self.shipper = LogShipper(self.companion) if self.companion else None
         self.live: set[Environment] = set()
         self._idle: dict[Key, list[Environment]] = {}
         self._revisions: dict[tuple[str, str], tuple[str, str]] = {}
@@ -86,6 +96,9 @@ class WarmPool:
         """Serve the invocations stream until cancelled."""
         async with anyio.create_task_group() as tasks:
             self._tasks = tasks
+            await tasks.start(self.extension.run)
+            if self.shipper is not None:
+                tasks.start_soon(self.shipper.run)
             tasks.start_soon(self._retire_idle_forever)
             # Acknowledged on receipt: a sync invoke must not run again after a crash; the
             # API has answered its caller with a timeout by then.
@@ -106,6 +119,11 @@ class WarmPool:
         for environment in environments:
             await environment.stop()
         await self.executor.aclose()
+        if self.shipper is not None:
+            with anyio.move_on_after(LOG_FLUSH_S):
+                await self.shipper.flush()
+        if self.companion is not None:
+            await self.companion.aclose()
 
     async def serve(self, command: InvocationCommand) -> None:
         match command:
@@ -149,6 +167,7 @@ class WarmPool:
             code_dir = await self._code(command.function.code_sha256_hex)
             opt_dir = await self._opt(command.function.layer_code)
             assert self._tasks is not None, "run() starts the pool's task group"
+            await self.extension.honour_port(command.function.environment or {})
             try:
                 await environment.start(code_dir, self._tasks, self._forget, opt_dir)
             except LaunchError as exc:
@@ -192,8 +211,15 @@ class WarmPool:
             self._forget(environment)  # died idle; the caller must not get its ExitError
         if len(self.live) >= self.max_environments and not await self._evict_idle():
             return None
-        environment = Environment(function, self.executor, self.settings.region)
+        environment = Environment(
+            function,
+            self.executor,
+            self.settings,
+            extension_port=self.extension.port,
+            shipper=self.shipper,
+        )
         self.live.add(environment)
+        self.extension.admit(environment.session_token, function.environment or {})
         return environment
 
     async def _checkin(self, environment: Environment) -> None:
@@ -215,6 +241,7 @@ class WarmPool:
     def _forget(self, environment: Environment) -> None:
         """Drop `environment` from the books (also called when its runtime exits)."""
         self.live.discard(environment)
+        self.extension.dismiss(environment.session_token)
         idle = self._idle.get(environment.key)
         if idle and environment in idle:
             idle.remove(environment)

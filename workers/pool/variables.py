@@ -5,8 +5,11 @@ Mirrors https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
+
+import msgspec
 
 from bus.records import FunctionVersion
 
@@ -37,12 +40,28 @@ RESERVED = frozenset(
 # Credentials of the execution role on AWS; locally, placeholders that every SDK accepts.
 DUMMY_ACCESS_KEY_ID = "test"
 DUMMY_SECRET_ACCESS_KEY = "test"
-DUMMY_SESSION_TOKEN = "test"
+EXTENSION_PORT_VARIABLE = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
 
 
 def log_stream_name(version: str) -> str:
     """A new environment's log stream, in AWS's form: `2024/05/01/[$LATEST]<32 hex>`."""
     return f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{version}]{uuid.uuid4().hex}"
+
+
+def new_session_token() -> str:
+    """An environment's own AWS_SESSION_TOKEN: the Parameters and Secrets extension admits
+    requests by it, so one function cannot pass for another."""
+    return secrets.token_hex(32)
+
+
+def with_extension_port(function: FunctionVersion, port: int) -> FunctionVersion:
+    """`function` with the extension's port among its variables, unless it names its own."""
+    own = function.environment or {}
+    if EXTENSION_PORT_VARIABLE in own:
+        return function
+    return msgspec.structs.replace(
+        function, environment={**own, EXTENSION_PORT_VARIABLE: str(port)}
+    )
 
 
 def log_group_name(function: FunctionVersion) -> str:
@@ -57,13 +76,14 @@ def reserved_variables(
     runtime_dir: str,
     runtime_api: str,
     log_stream: str,
+    session_token: str,
 ) -> dict[str, str]:
     """The variables Lambda itself sets; `task_root` etc. are as the sandbox sees them."""
     credentials = {
         "AWS_ACCESS_KEY": DUMMY_ACCESS_KEY_ID,
         "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
-        "AWS_SESSION_TOKEN": DUMMY_SESSION_TOKEN,
+        "AWS_SESSION_TOKEN": session_token,
     }
     variables = {
         "_HANDLER": function.handler or "",
@@ -97,11 +117,19 @@ def log_config_variables(function: FunctionVersion) -> dict[str, str]:
 
 
 def environment_variables(
-    defaults: dict[str, str], reserved: dict[str, str], function: FunctionVersion
+    defaults: dict[str, str],
+    reserved: dict[str, str],
+    function: FunctionVersion,
+    endpoint_url: str,
 ) -> dict[str, str]:
-    """Unreserved defaults (LANG, PATH, TZ, ...), then the function's own, then reserved ones."""
+    """Unreserved defaults (LANG, PATH, TZ, ...), then the function's own, then reserved ones.
+
+    AWS_ENDPOINT_URL lets an unmodified AWS SDK in the function call Tarn's one endpoint
+    (Lambda and the companion's services); it is not reserved on AWS, so a function's own wins.
+    """
     own = {k: v for k, v in (function.environment or {}).items() if k not in RESERVED}
-    return {**defaults, **log_config_variables(function), **own, **reserved}
+    endpoint = {"AWS_ENDPOINT_URL": endpoint_url}
+    return {**defaults, **endpoint, **log_config_variables(function), **own, **reserved}
 
 
 def layer_paths(runtime: str, opt: str) -> dict[str, list[str]]:

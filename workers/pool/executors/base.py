@@ -42,6 +42,8 @@ class LaunchSpec:
     runtime_api: str  # host:port the sandbox reaches the Runtime API on
     region: str
     log_stream: str  # AWS_LAMBDA_LOG_STREAM_NAME of this environment
+    session_token: str  # AWS_SESSION_TOKEN of this environment
+    endpoint_url: str  # AWS_ENDPOINT_URL: Tarn's endpoint, as the sandbox reaches it
     opt_dir: Path | None = None  # the function's layers merged in order: its /opt
 
 

@@ -138,9 +138,10 @@ class DockerExecutor:
             runtime_dir=RUNTIME_DIR,
             runtime_api=spec.runtime_api,
             log_stream=spec.log_stream,
+            session_token=spec.session_token,
         )
         # PATH, LANG and LD_LIBRARY_PATH come from the image; Lambda's clock is UTC.
-        return environment_variables({"TZ": ":UTC"}, reserved, spec.function)
+        return environment_variables({"TZ": ":UTC"}, reserved, spec.function, spec.endpoint_url)
 
     def labels(self, spec: LaunchSpec) -> dict[str, str]:
         return {

@@ -101,6 +101,7 @@ class ProcessExecutor:
             runtime_dir=str(runtime_dir),
             runtime_api=spec.runtime_api,
             log_stream=spec.log_stream,
+            session_token=spec.session_token,
         )
         # Only PATH comes from the worker: its TARN_* and other settings stay out.
         opt = spec.opt_dir
@@ -116,7 +117,7 @@ class ProcessExecutor:
             "PYTHONPATH": ":".join([task_root, *layers.get("PYTHONPATH", ())]),
             "NODE_PATH": ":".join([*layers.get("NODE_PATH", ()), task_root]),
         }
-        return environment_variables(defaults, reserved, spec.function)
+        return environment_variables(defaults, reserved, spec.function, spec.endpoint_url)
 
     async def aclose(self) -> None:
         """Nothing to release: each sandbox's process group is killed by its environment."""

@@ -1,0 +1,77 @@
+"""Calls to the companion endpoint's JSON-protocol services (Secrets Manager, SSM, Logs).
+
+Requests are SigV4-signed with the functions' placeholder credentials: moto routes a request by
+the service in its credential scope, and an endpoint that checks signatures accepts them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import msgspec
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from workers.pool.variables import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+TIMEOUT_S = 10.0
+
+
+class CompanionError(Exception):
+    """The companion answered a call with an AWS error (`code` is its error type)."""
+
+    def __init__(self, status: int, code: str, body: bytes) -> None:
+        super().__init__(f"{status} {code}")
+        self.status = status
+        self.code = code
+        self.body = body
+
+
+class Companion:
+    """One HTTP client for the companion endpoint; `call` returns the raw AWS response."""
+
+    def __init__(self, endpoint: str, region: str) -> None:
+        self.endpoint = endpoint.rstrip("/") + "/"
+        self.region = region
+        self._credentials = Credentials(DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY)
+        self._client = httpx.AsyncClient(timeout=TIMEOUT_S)
+
+    async def call(self, service: str, target: str, body: dict[str, Any]) -> httpx.Response:
+        """POST one JSON-protocol operation; raises httpx.HTTPError when unreachable."""
+        data = msgspec.json.encode(body)
+        headers = self._signed(service, target, data)
+        return await self._client.post(self.endpoint, content=data, headers=headers)
+
+    async def ok(self, service: str, target: str, body: dict[str, Any]) -> Any:
+        """`call`, decoded; an AWS error raises CompanionError."""
+        answer = await self.call(service, target, body)
+        if answer.status_code >= 300:
+            raise CompanionError(answer.status_code, error_code(answer.content), answer.content)
+        return msgspec.json.decode(answer.content) if answer.content else {}
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _signed(self, service: str, target: str, data: bytes) -> dict[str, str]:
+        request = AWSRequest(
+            method="POST",
+            url=self.endpoint,
+            data=data,
+            headers={"X-Amz-Target": target, "Content-Type": CONTENT_TYPE},
+        )
+        SigV4Auth(self._credentials, service, self.region).add_auth(request)
+        return dict(request.headers.items())
+
+
+def error_code(body: bytes) -> str:
+    """The error type of an AWS JSON error body (`__type`, maybe prefixed with a namespace)."""
+    try:
+        error = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return ""
+    if not isinstance(error, dict):
+        return ""
+    return str(error.get("__type") or error.get("code") or "").rpartition("#")[2]
