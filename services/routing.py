@@ -10,27 +10,7 @@ from urllib.parse import unquote_to_bytes
 
 from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallable, Scope
 
-# The first segment of every Lambda API path (botocore's lambda service model; the test
-# checks this against it), and Tarn's own. Unsigned requests are routed by these.
-LAMBDA_DATES = (
-    "2014-11-13",  # InvokeAsync
-    "2015-03-31",
-    "2016-08-19",
-    "2017-03-31",
-    "2017-10-31",
-    "2018-10-31",
-    "2019-09-25",
-    "2019-09-30",
-    "2020-04-22",
-    "2020-06-30",
-    "2021-07-20",
-    "2021-10-31",
-    "2021-11-15",
-    "2024-08-31",
-    "2025-11-30",
-    "2025-12-01",
-)
-LAMBDA_PATHS = (*(f"/{date}/" for date in LAMBDA_DATES), "/_tarn/")
+TARN_PATH = "/_tarn/"
 LAMBDA_SERVICE = b"lambda"
 QUERY_CREDENTIAL = b"X-Amz-Credential="  # presigned URLs carry the scope in the query
 
@@ -70,7 +50,22 @@ def serves_lambda(path: str, query_string: bytes, headers: Iterable[tuple[bytes,
         service = _presigned_service(query_string)
         if service is not None:
             return service == LAMBDA_SERVICE
-    return not target and path.startswith(LAMBDA_PATHS)
+    return not target and is_lambda_path(path)
+
+
+def is_lambda_path(path: str) -> bool:
+    """Unsigned requests: every Lambda API path starts with a dated version (`/2015-03-31/`,
+    and new ones as AWS adds operations), and Tarn's own with `/_tarn/`. An unsigned S3
+    request for a bucket named like a date is the one thing this sends the wrong way."""
+    return path.startswith(TARN_PATH) or (
+        len(path) > 12
+        and path[11] == "/"
+        and path[5] == "-"
+        and path[8] == "-"
+        and path[1:5].isdigit()
+        and path[6:8].isdigit()
+        and path[9:11].isdigit()
+    )
 
 
 class Router:
