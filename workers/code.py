@@ -12,6 +12,8 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -20,32 +22,48 @@ from bus.archives import CodeError, check_archive
 from bus.state import BlobStore
 
 
-def unpack(data: bytes, target: Path) -> None:
-    """Unpack `data` into `target` (which must not exist yet), keeping Unix modes."""
-    check_archive(data)
+@contextmanager
+def staged_folder(target: Path, prefix: str) -> Iterator[Path]:
+    """A temporary folder beside `target`, renamed to `target` once the block succeeds.
+
+    Nobody ever sees a half-built `target`; if another worker built it first, theirs stays
+    (same inputs, same content) and ours is dropped; a failed block leaves nothing behind.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
-                path = Path(archive.extract(info, staging))
-                mode = (info.external_attr >> 16) & 0o777
-                if not info.is_dir():
-                    # AWS keeps the archive's modes; files without any are world-readable.
-                    os.chmod(path, mode or 0o644)
-                    if mode & stat.S_IXUSR:
-                        os.chmod(path, mode | 0o555)
+        yield staging
         os.chmod(staging, 0o755)
         try:
             staging.rename(target)
         except OSError:
-            if not target.exists():  # lost a race with another worker: theirs is as good
+            if not target.exists():
                 raise
-    except zipfile.BadZipFile as exc:
-        raise CodeError(f"Could not unzip uploaded file: {exc}") from None
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def unpack(data: bytes, target: Path) -> None:
+    """Unpack `data` into `target` (which must not exist yet), keeping Unix modes."""
+    check_archive(data)
+    try:
+        with staged_folder(target, ".unpack-") as staging:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for info in archive.infolist():
+                    _extract(archive, info, staging)
+    except zipfile.BadZipFile as exc:
+        raise CodeError(f"Could not unzip uploaded file: {exc}") from None
+
+
+def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, staging: Path) -> None:
+    path = Path(archive.extract(info, staging))
+    mode = (info.external_attr >> 16) & 0o777
+    if not info.is_dir():
+        # AWS keeps the archive's modes; files without any are world-readable.
+        os.chmod(path, mode or 0o644)
+        if mode & stat.S_IXUSR:
+            os.chmod(path, mode | 0o555)
 
 
 async def ensure_unpacked(blobs: BlobStore, code_dir: Path, sha256_hex: str) -> Path:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import anyio
 
 from bus.records import LayerCode
 from bus.state import BlobStore
-from workers.code import ensure_unpacked
+from workers.code import ensure_unpacked, staged_folder
 
 
 def opt_key(layers: list[LayerCode]) -> str:
@@ -44,20 +43,9 @@ async def ensure_opt(
 
 def merge(sources: list[Path], target: Path) -> None:
     """Overlay `sources` in order into `target` (which must not exist yet); later ones win."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".merge-", dir=target.parent))
-    try:
+    with staged_folder(target, ".merge-") as staging:
         for source in sources:
             _overlay(source, staging)
-        os.chmod(staging, 0o755)
-        try:
-            staging.rename(target)
-        except OSError:
-            if not target.exists():  # lost a race with another worker: theirs is as good
-                raise
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _overlay(source: Path, target: Path) -> None:
