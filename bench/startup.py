@@ -1,8 +1,8 @@
 """Startup benchmark: time from `tarn up` to healthy, and each process's memory at rest.
 
-    python -m bench.startup [--runs 5]
+    python -m bench.startup [--runs 5] [--executor auto]
 
-Writes bench/results/startup.json. Medians, because this 2-core machine is noisy.
+Writes bench/results/startup-<executor>.json. Medians, because this 2-core machine is noisy.
 """
 
 from __future__ import annotations
@@ -26,18 +26,27 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def role_of(command: str) -> str:
+    if "redis-server" in command:
+        return "redis"
+    if "moto" in command:
+        return "companion"
+    if "services.server" in command:
+        return "api"
+    return command.split()[-1]  # python -m workers <role>
+
+
 def children(pid: int) -> dict[str, int]:
     found = subprocess.run(["pgrep", "-P", str(pid), "-a"], capture_output=True, text=True)
     named = {}
     for line in found.stdout.splitlines():
         child, command = line.split(" ", 1)
-        role = "redis" if "redis-server" in command else command.split()[-1].split(".")[-1]
-        named[role] = int(child)
+        named[role_of(command)] = int(child)
     return named
 
 
-def one_run() -> tuple[float, dict[str, float]]:
-    with running_stack() as stack:
+def one_run(executor: str) -> tuple[float, dict[str, float]]:
+    with running_stack("--executor", executor) as stack:
         time.sleep(2)  # at rest
         memory = {role: rss_mb(pid) for role, pid in children(stack.process.pid).items()}
         return stack.ready_s, memory
@@ -46,11 +55,13 @@ def one_run() -> tuple[float, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--executor", default="auto")
     args = parser.parse_args()
-    runs = [one_run() for _ in range(args.runs)]
+    runs = [one_run(args.executor) for _ in range(args.runs)]
     ready = [r[0] for r in runs]
     roles = runs[0][1].keys()
     result = {
+        "executor": args.executor,
         "runs": args.runs,
         "ready_s_median": round(statistics.median(ready), 3),
         "ready_s_min": round(min(ready), 3),
@@ -58,7 +69,7 @@ def main() -> None:
         "rss_mb_median": {r: round(statistics.median(m[1][r] for m in runs), 1) for r in roles},
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "startup.json").write_text(json.dumps(result, indent=2))
+    (RESULTS / f"startup-{args.executor}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 
 
