@@ -5,12 +5,13 @@ also watch the function's versions, so an alias never points at a version being 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
 from bus.keys import Keys
 from bus.records import ALIAS_DECODER, LATEST, RECORD_ENCODER, Alias
+from bus.transactions import transaction
 
 # Given the alias as stored (None if new) and the function's versions (empty if the function
 # is gone), the alias to store; may raise to refuse.
@@ -35,20 +36,18 @@ class AliasStore:
         """Store `change(current alias, versions)` atomically, against concurrent changes."""
         function_key = self.keys.function(function_name)
         aliases_key = self.keys.function_aliases(function_name)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(function_key, aliases_key)
-                    versions = {v.decode() for v in await pipe.hkeys(function_key)}
-                    raw = await pipe.hget(aliases_key, alias_name)
-                    current = None if raw is None else ALIAS_DECODER.decode(raw)
-                    alias = change(current, versions)
-                    pipe.multi()
-                    pipe.hset(aliases_key, alias_name, RECORD_ENCODER.encode(alias))
-                    await pipe.execute()
-                    return alias
-                except WatchError:
-                    continue
+
+        async def attempt(pipe: Any) -> Alias:
+            versions = {v.decode() for v in await pipe.hkeys(function_key)}
+            raw = await pipe.hget(aliases_key, alias_name)
+            current = None if raw is None else ALIAS_DECODER.decode(raw)
+            alias = change(current, versions)
+            pipe.multi()
+            pipe.hset(aliases_key, alias_name, RECORD_ENCODER.encode(alias))
+            await pipe.execute()
+            return alias
+
+        return await transaction(self.redis, (function_key, aliases_key), attempt)
 
     async def delete(self, function_name: str, alias_name: str) -> None:
         await self.redis.hdel(self.keys.function_aliases(function_name), alias_name)
@@ -58,18 +57,17 @@ class AliasStore:
         assert version != LATEST, "$LATEST goes with the function"
         function_key = self.keys.function(function_name)
         aliases_key = self.keys.function_aliases(function_name)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(function_key, aliases_key)
-                    raws = (await pipe.hgetall(aliases_key)).values()
-                    aliases = [ALIAS_DECODER.decode(raw) for raw in raws]
-                    in_use = sorted(a.name for a in aliases if version in a.versions())
-                    if in_use:
-                        return in_use
-                    pipe.multi()
-                    pipe.hdel(function_key, version)
-                    await pipe.execute()
-                    return []
-                except WatchError:
-                    continue
+
+        async def attempt(pipe: Any) -> list[str]:
+            aliases = [
+                ALIAS_DECODER.decode(raw) for raw in (await pipe.hgetall(aliases_key)).values()
+            ]
+            in_use = sorted(a.name for a in aliases if version in a.versions())
+            if in_use:
+                return in_use
+            pipe.multi()
+            pipe.hdel(function_key, version)
+            await pipe.execute()
+            return []
+
+        return await transaction(self.redis, (function_key, aliases_key), attempt)

@@ -7,12 +7,13 @@ come from a counter that is never reset, so a deleted number is never reused, as
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
 from bus.keys import Keys
 from bus.records import LAYER_DECODER, RECORD_ENCODER, LayerVersion
+from bus.transactions import transaction
 
 
 class LayerStore:
@@ -49,17 +50,14 @@ class LayerStore:
     async def delete(self, name: str, version: int) -> None:
         """Delete one version; the layer leaves the list of layers with its last version."""
         key = self.keys.layer(name)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    remaining = await pipe.hlen(key)
-                    present = await pipe.hexists(key, str(version))
-                    pipe.multi()
-                    pipe.hdel(key, str(version))
-                    if remaining - int(present) == 0:
-                        pipe.zrem(self.keys.layer_names, name)
-                    await pipe.execute()
-                    return
-                except WatchError:
-                    continue
+
+        async def attempt(pipe: Any) -> None:
+            remaining = await pipe.hlen(key)
+            present = await pipe.hexists(key, str(version))
+            pipe.multi()
+            pipe.hdel(key, str(version))
+            if remaining - int(present) == 0:
+                pipe.zrem(self.keys.layer_names, name)
+            await pipe.execute()
+
+        await transaction(self.redis, (key,), attempt)

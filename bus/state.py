@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
 from bus.keys import Keys
 from bus.records import FUNCTION_DECODER, LATEST, RECORD_ENCODER, FunctionVersion
+from bus.transactions import transaction
 
 
 class RecordMissing(LookupError):
@@ -32,20 +33,19 @@ class FunctionStore:
     async def create(self, record: FunctionVersion, tags: dict[str, str]) -> bool:
         """Store a new function's $LATEST; False if a function of that name exists."""
         key = self.keys.function(record.name)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            try:
-                await pipe.watch(key)
-                if await pipe.exists(key):
-                    return False
-                pipe.multi()
-                pipe.hset(key, LATEST, RECORD_ENCODER.encode(record))
-                pipe.zadd(self.keys.function_names, {record.name: 0})
-                if tags:
-                    pipe.hset(self.keys.function_tags(record.name), mapping=tags)
-                await pipe.execute()
-                return True
-            except WatchError:
+
+        async def attempt(pipe: Any) -> bool:
+            if await pipe.exists(key):
                 return False
+            pipe.multi()
+            pipe.hset(key, LATEST, RECORD_ENCODER.encode(record))
+            pipe.zadd(self.keys.function_names, {record.name: 0})
+            if tags:
+                pipe.hset(self.keys.function_tags(record.name), mapping=tags)
+            await pipe.execute()
+            return True
+
+        return await transaction(self.redis, (key,), attempt)
 
     async def update(
         self,
@@ -55,20 +55,18 @@ class FunctionStore:
     ) -> FunctionVersion:
         """Apply `change` to the stored record atomically; `change` may raise to refuse."""
         key = self.keys.function(name)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    raw = await pipe.hget(key, qualifier)
-                    if raw is None:
-                        raise RecordMissing(f"{name}:{qualifier}")
-                    record = change(FUNCTION_DECODER.decode(raw))
-                    pipe.multi()
-                    pipe.hset(key, qualifier, RECORD_ENCODER.encode(record))
-                    await pipe.execute()
-                    return record
-                except WatchError:
-                    continue
+
+        async def attempt(pipe: Any) -> FunctionVersion:
+            raw = await pipe.hget(key, qualifier)
+            if raw is None:
+                raise RecordMissing(f"{name}:{qualifier}")
+            record = change(FUNCTION_DECODER.decode(raw))
+            pipe.multi()
+            pipe.hset(key, qualifier, RECORD_ENCODER.encode(record))
+            await pipe.execute()
+            return record
+
+        return await transaction(self.redis, (key,), attempt)
 
     async def publish(
         self,
@@ -83,29 +81,27 @@ class FunctionStore:
         """
         key = self.keys.function(name)
         counter = self.keys.function_last_version(name)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key, counter)
-                    raw = await pipe.hget(key, LATEST)
-                    if raw is None:
-                        raise RecordMissing(f"{name}:{LATEST}")
-                    latest = FUNCTION_DECODER.decode(raw)
-                    last = int(await pipe.get(counter) or 0)
-                    number = str(last + 1)
-                    record = version_of(latest, number)
-                    previous = await pipe.hget(key, str(last)) if reuse and last else None
-                    if previous is not None and reuse is not None:
-                        published = FUNCTION_DECODER.decode(previous)
-                        if reuse(latest, published):
-                            return published
-                    pipe.multi()
-                    pipe.hset(key, number, RECORD_ENCODER.encode(record))
-                    pipe.set(counter, number)
-                    await pipe.execute()
-                    return record
-                except WatchError:
-                    continue
+
+        async def attempt(pipe: Any) -> FunctionVersion:
+            raw = await pipe.hget(key, LATEST)
+            if raw is None:
+                raise RecordMissing(f"{name}:{LATEST}")
+            latest = FUNCTION_DECODER.decode(raw)
+            last = int(await pipe.get(counter) or 0)
+            number = str(last + 1)
+            record = version_of(latest, number)
+            previous = await pipe.hget(key, str(last)) if reuse and last else None
+            if previous is not None and reuse is not None:
+                published = FUNCTION_DECODER.decode(previous)
+                if reuse(latest, published):
+                    return published
+            pipe.multi()
+            pipe.hset(key, number, RECORD_ENCODER.encode(record))
+            pipe.set(counter, number)
+            await pipe.execute()
+            return record
+
+        return await transaction(self.redis, (key, counter), attempt)
 
     async def delete(self, name: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
