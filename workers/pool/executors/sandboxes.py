@@ -18,9 +18,12 @@ from aiodocker.stream import Stream
 from workers.pool.executors.base import OutputSink
 
 # Output reaches us through the engine, so it can trail the response the runtime posted
-# after it (measured: up to ~1.5 ms at p99). drain() waits for the stream to go quiet.
+# after it (measured: up to ~1.5 ms at p99). drain() waits for the stream to go quiet: 1 ms
+# when it has been idle, but longer while output is flowing, because a function that prints a
+# lot arrives in bursts whose gaps under load exceed 1 ms (its last lines were being missed).
 DRAIN_QUIET_S = 0.001
-DRAIN_MAX_S = 0.05
+DRAIN_BUSY_QUIET_S = 0.015
+DRAIN_MAX_S = 0.25
 # A container's exit code above 128 means a signal only for these: Node.js exits with 128 and
 # 129 on its own (an unhandled rejection, an uncaught exception), and others may too.
 KILLING_SIGNALS = frozenset(
@@ -48,6 +51,7 @@ class DockerSandbox:
         self._stream: Stream | None = None
         self._reader: asyncio.Task[int] | None = None
         self._arrived = asyncio.Event()
+        self._last_arrival = 0.0  # loop time of the latest output chunk
         self._killed = False
         self._memory_fd = -1
         self._peak_mb = 0
@@ -84,15 +88,17 @@ class DockerSandbox:
             self._memory_fd = -1
 
     async def drain(self) -> None:
-        """Wait until no output has arrived for DRAIN_QUIET_S (at most DRAIN_MAX_S)."""
+        """Wait until the output stream is quiet (see DRAIN_QUIET_S), at most DRAIN_MAX_S."""
         if self._reader is None or self._reader.done():
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DRAIN_MAX_S
+        busy = loop.time() - self._last_arrival < DRAIN_BUSY_QUIET_S
+        quiet = DRAIN_BUSY_QUIET_S if busy else DRAIN_QUIET_S
         while loop.time() < deadline:
             self._arrived.clear()
             try:
-                async with asyncio.timeout(DRAIN_QUIET_S):
+                async with asyncio.timeout(quiet):
                     await self._arrived.wait()
             except TimeoutError:
                 return
@@ -113,6 +119,7 @@ class DockerSandbox:
             while (message := await stream.read_out()) is not None and not self._killed:
                 # After kill() only the runtime's complaints about its lost Runtime API come.
                 self._output(message.data)
+                self._last_arrival = asyncio.get_running_loop().time()
                 self._arrived.set()
         except (aiohttp.ClientError, OSError):
             pass  # the engine dropped the stream: the container is gone or going
