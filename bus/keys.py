@@ -22,6 +22,16 @@ class Keys:
     def dead_letters(self) -> str:
         return f"{self.prefix}:stream:dead-letters"
 
+    @property
+    def async_invocations(self) -> str:
+        """Stream of Event invocations waiting for their (next) attempt."""
+        return f"{self.prefix}:stream:async-invocations"
+
+    @property
+    def async_delays(self) -> str:
+        """Sorted set: encoded Event invocations scored by the epoch ms of their next attempt."""
+        return f"{self.prefix}:delays:async-invocations"
+
     def replies(self, inbox: str) -> str:
         return f"{self.prefix}:replies:{inbox}"
 
@@ -45,6 +55,10 @@ class Keys:
     def function_aliases(self, name: str) -> str:
         """Hash: alias name -> msgpack Alias record."""
         return f"{self.prefix}:function:{name}:aliases"
+
+    def event_invoke_configs(self, name: str) -> str:
+        """Hash: qualifier ($LATEST, version, alias) -> msgpack EventInvokeConfig record."""
+        return f"{self.prefix}:function:{name}:event-invoke-configs"
 
     def layer(self, name: str) -> str:
         """Hash: version number -> msgpack LayerVersion record."""

@@ -50,6 +50,30 @@ class InvokeFunction(Message, frozen=True):
 InvocationCommand = InvokeFunction
 
 
+# Async invocations stream
+
+
+class InvokeAsync(Message, frozen=True):
+    """One Event invocation, queued for its next attempt; the API answered 202 already.
+
+    `qualifier` names the event-invoke config that applies ($LATEST, a version or an alias);
+    `attempts` counts the attempts made so far, `throttles` the refusals that did not count.
+    """
+
+    request_id: str
+    function: FunctionVersion
+    payload: bytes
+    invoked_arn: str
+    qualifier: str
+    received_ms: int
+    attempts: int = 0
+    throttles: int = 0
+    trace_id: str = ""
+
+
+AsyncCommand = InvokeAsync
+
+
 # Replies to a waiting API request
 
 
@@ -95,4 +119,5 @@ class Codec(Generic[M]):
 
 FUNCTION_COMMANDS: Codec[FunctionCommand] = Codec(FunctionCommand)
 INVOCATION_COMMANDS: Codec[InvocationCommand] = Codec(InvocationCommand)
+ASYNC_COMMANDS: Codec[AsyncCommand] = Codec(AsyncCommand)
 REPLIES: Codec[Reply] = Codec(Reply)  # type: ignore[arg-type]

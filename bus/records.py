@@ -114,7 +114,22 @@ class LayerVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
         )
 
 
+class EventInvokeConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """How Event invocations of one function version or alias are retried and where their
+    records go. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html
+    """
+
+    function_name: str
+    qualifier: str
+    last_modified: float  # epoch seconds, as AWS renders LastModified
+    maximum_retry_attempts: int | None = None
+    maximum_event_age_s: int | None = None
+    on_success: str | None = None  # destination ARN
+    on_failure: str | None = None
+
+
 RECORD_ENCODER = msgspec.msgpack.Encoder()
 FUNCTION_DECODER = msgspec.msgpack.Decoder(FunctionVersion)
 ALIAS_DECODER = msgspec.msgpack.Decoder(Alias)
 LAYER_DECODER = msgspec.msgpack.Decoder(LayerVersion)
+EVENT_INVOKE_CONFIG_DECODER = msgspec.msgpack.Decoder(EventInvokeConfig)

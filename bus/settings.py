@@ -35,7 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str = "000000000000"
     executor: str = "auto"  # auto | process | docker
     # Components `GET /_tarn/health` waits for, besides Redis and the API itself.
-    workers: tuple[str, ...] = ("functions", "pool")
+    workers: tuple[str, ...] = ("functions", "pool", "async")
     # Base URL clients reach the API on; empty means http://host:port.
     public_url: str = ""
     # Stream delivery: an entry unacknowledged this long is taken over by another consumer.
@@ -46,6 +46,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # long an idle one is kept.
     pool_max_environments: int = 1000
     pool_keep_alive_s: float = 300.0
+    # Asynchronous invocation: the largest Event payload, and the first retry delay after a
+    # function error (AWS: 1 min, then 2 min); tests make it small.
+    async_max_payload_bytes: int = 1_048_576
+    async_retry_base_s: float = 60.0
     log_level: str = "INFO"
     # Docker executor. Containers are labelled with the stack id (empty: derived from the
     # host and data dir), so a stack removes its own leftovers and nothing else.

@@ -110,6 +110,7 @@ class FunctionStore:
                 self.keys.function_tags(name),
                 self.keys.function_last_version(name),
                 self.keys.function_aliases(name),
+                self.keys.event_invoke_configs(name),
             )
             pipe.zrem(self.keys.function_names, name)
             await pipe.execute()

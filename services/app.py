@@ -12,7 +12,16 @@ from werkzeug.exceptions import HTTPException
 
 from bus.connection import connect
 from bus.settings import Settings
-from services import aliases, function_code, functions, health, invoke, layers, versions
+from services import (
+    aliases,
+    event_invoke_configs,
+    function_code,
+    functions,
+    health,
+    invoke,
+    layers,
+    versions,
+)
 from services.companion import Companion
 from services.context import ApiContext
 from services.errors import (
@@ -36,7 +45,8 @@ def create_app(settings: Settings) -> Quart:
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES + 1
     app.config["BODY_TIMEOUT"] = 300
     app.config["RESPONSE_TIMEOUT"] = 960  # outlasts the longest function timeout
-    for module in (functions, function_code, invoke, versions, aliases, layers, health):
+    modules = (functions, function_code, invoke, versions, aliases, layers, health)
+    for module in (*modules, event_invoke_configs):
         app.register_blueprint(module.blueprint)
     app.register_error_handler(LambdaError, _render_lambda_error)
     app.register_error_handler(HTTPException, _render_http_error)

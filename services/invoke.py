@@ -14,10 +14,13 @@ import uuid
 import msgspec
 from quart import Blueprint, Response, request
 
+from bus.delays import now_ms
 from bus.messages import (
+    ASYNC_COMMANDS,
     INVOCATION_COMMANDS,
     InvocationCompleted,
     InvocationRejected,
+    InvokeAsync,
     InvokeFunction,
 )
 from bus.records import LATEST, FunctionVersion
@@ -25,7 +28,6 @@ from bus.streams import publish
 from services.arns import FunctionRef
 from services.context import ApiContext, api
 from services.errors import (
-    InvalidParameterValueException,
     InvalidRequestContentException,
     RequestTooLargeException,
     ResourceConflictException,
@@ -35,6 +37,7 @@ from services.errors import (
 )
 from services.function_refs import function_ref, resolve
 from services.function_requests import read_body
+from services.responses import json_response
 
 blueprint = Blueprint("invoke", __name__)
 
@@ -54,23 +57,59 @@ async def invoke(function_name: str) -> Response:
             "invocationType",
             "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
         )
-    payload = await _payload()
+    is_event = invocation_type == "Event"
+    limit = context.settings.async_max_payload_bytes if is_event else MAX_SYNC_PAYLOAD_BYTES
+    payload = await _payload(limit)
     record, invoked_arn = await _resolve(context, function_name)
     if invocation_type == "DryRun":
         return Response(b"", status=204)
-    if invocation_type == "Event":
-        raise InvalidParameterValueException(
-            "InvocationType Event is not supported by this Tarn yet; use RequestResponse."
-        )
+    if is_event:
+        request_id = await _enqueue(context, function_name, record, invoked_arn, payload)
+        return Response(b"", status=202, headers={"X-Amzn-RequestId": request_id})
     return await _invoke_sync(context, record, invoked_arn, payload)
 
 
-async def _payload() -> bytes:
-    if (request.content_length or 0) > MAX_SYNC_PAYLOAD_BYTES:
-        raise _too_large()
+@blueprint.post("/2014-11-13/functions/<function_name>/invoke-async/")
+@blueprint.post("/2014-11-13/functions/<function_name>/invoke-async")
+async def invoke_async(function_name: str) -> Response:
+    """The deprecated InvokeAsync: an Event invocation that answers `{"Status": 202}`."""
+    context = api()
+    payload = await _payload(context.settings.async_max_payload_bytes, "InvokeAsync")
+    record, invoked_arn = await _resolve(context, function_name)
+    request_id = await _enqueue(context, function_name, record, invoked_arn, payload)
+    response = json_response({"Status": 202}, 202)
+    response.headers["X-Amzn-RequestId"] = request_id
+    return response
+
+
+async def _enqueue(
+    context: ApiContext,
+    function_name: str,
+    record: FunctionVersion,
+    invoked_arn: str,
+    payload: bytes,
+) -> str:
+    """Put an Event invocation on the async stream; the caller's 202 waits for the XADD."""
+    request_id = str(uuid.uuid4())
+    command = InvokeAsync(
+        request_id=request_id,
+        function=record,
+        payload=payload,
+        invoked_arn=invoked_arn,
+        qualifier=function_ref(function_name).qualifier or LATEST,
+        received_ms=now_ms(),
+        trace_id=_trace_id(),
+    )
+    await publish(context.redis, context.keys.async_invocations, ASYNC_COMMANDS, command)
+    return request_id
+
+
+async def _payload(limit: int, operation: str = "InvokeFunction") -> bytes:
+    if (request.content_length or 0) > limit:
+        raise _too_large(limit, operation)
     payload = await read_body()
-    if len(payload) > MAX_SYNC_PAYLOAD_BYTES:
-        raise _too_large()
+    if len(payload) > limit:
+        raise _too_large(limit, operation)
     if not payload.strip():
         return b"{}"
     try:
@@ -82,10 +121,9 @@ async def _payload() -> bytes:
     return payload
 
 
-def _too_large() -> RequestTooLargeException:
+def _too_large(limit: int, operation: str) -> RequestTooLargeException:
     return RequestTooLargeException(
-        f"Request must be smaller than {MAX_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction "
-        "operation"
+        f"Request must be smaller than {limit} bytes for the {operation} operation"
     )
 
 

@@ -52,7 +52,11 @@ def build_role(name: str, settings: Settings, redis: Redis, keys: Keys) -> Role:
             max_environments=settings.pool_max_environments,
             keep_alive_s=settings.pool_keep_alive_s,
         )
-    raise SystemExit(f"unknown worker role {name!r}: choose functions or pool")
+    if name == "async":
+        from workers.async_invoke import AsyncInvoker
+
+        return AsyncInvoker(settings, redis, keys, consumer)
+    raise SystemExit(f"unknown worker role {name!r}: choose functions, pool or async")
 
 
 async def serve_role(name: str, settings: Settings) -> None:
@@ -95,7 +99,7 @@ async def _beat_forever(
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        raise SystemExit("usage: python -m workers <functions|pool>")
+        raise SystemExit("usage: python -m workers <functions|pool|async>")
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

@@ -53,6 +53,7 @@ def test_health_names_every_component(stack: Stack) -> None:
             "redis": "ready",
             "functions": "ready",
             "pool": "ready",
+            "async": "ready",
             "companion": "ready",
         },
     }
@@ -71,7 +72,7 @@ def test_functions_survive_a_restart_on_the_same_data_dir(own_stack) -> None:
 def test_sigterm_stops_every_process_it_started(own_stack) -> None:
     stack = own_stack()
     children = descendants(stack.process.pid)
-    assert len(children) >= 4  # redis, api, functions, pool
+    assert len(children) >= 5  # redis, api, functions, pool, async
     stack.process.send_signal(signal.SIGINT)
     assert stack.process.wait(timeout=15) == 0
     wait_for(lambda: not any(_alive(pid) for pid in children), 5, "children to exit")

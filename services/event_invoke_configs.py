@@ -1,0 +1,208 @@
+"""Event-invoke configs: retries, maximum event age and destinations of Event invocations,
+one record per function version or alias.
+
+https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import msgspec
+from quart import Blueprint, Response, request
+
+from bus.records import EVENT_INVOKE_CONFIG_DECODER, LATEST, RECORD_ENCODER, EventInvokeConfig
+from bus.transactions import transaction
+from services.arns import FunctionRef, function_arn
+from services.context import ApiContext, api
+from services.errors import InvalidParameterValueException, ResourceNotFoundException
+from services.function_refs import function_ref, resolve
+from services.function_requests import Problems, RequestShape, decode_body, read_body
+from services.responses import json_response
+
+blueprint = Blueprint("event_invoke_configs", __name__)
+
+CONFIG = "/2019-09-25/functions/<function_name>/event-invoke-config"
+# AWS's limits: https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
+MAX_RETRY_ATTEMPTS = 2
+MIN_EVENT_AGE_S = 60
+MAX_EVENT_AGE_S = 21_600
+DESTINATION_PATTERN = r"arn:aws[a-zA-Z-]*:(sqs|sns|lambda|events):[a-z0-9-]*:\d{12}:.+"
+DEFAULT_PAGE = 50
+
+
+class DestinationInput(RequestShape):
+    destination: str | None = None
+
+
+class DestinationConfigInput(RequestShape):
+    on_success: DestinationInput | None = None
+    on_failure: DestinationInput | None = None
+
+
+class EventInvokeConfigInput(RequestShape):
+    maximum_retry_attempts: int | None = None
+    maximum_event_age_in_seconds: int | None = None
+    destination_config: DestinationConfigInput | None = None
+
+    def destination(self, which: str) -> str | None:
+        config = self.destination_config
+        target = None if config is None else getattr(config, which)
+        return None if target is None else target.destination or None
+
+
+@blueprint.put(CONFIG)
+async def put_config(function_name: str) -> Response:
+    return await _write(function_name, merge=False)
+
+
+@blueprint.post(CONFIG)
+async def update_config(function_name: str) -> Response:
+    return await _write(function_name, merge=True)
+
+
+@blueprint.get(CONFIG)
+async def get_config(function_name: str) -> Response:
+    context = api()
+    ref = await _existing(context, function_name)
+    config = await _get(context, ref)
+    if config is None:
+        raise _no_config(context, ref)
+    return json_response(render(context, config))
+
+
+@blueprint.delete(CONFIG)
+async def delete_config(function_name: str) -> Response:
+    context = api()
+    ref = await _existing(context, function_name)
+    key = context.keys.event_invoke_configs(ref.name)
+    if not await context.redis.hdel(key, ref.qualifier or LATEST):
+        raise _no_config(context, ref)
+    return Response(b"", status=204)
+
+
+@blueprint.get(CONFIG + "/list")
+async def list_configs(function_name: str) -> Response:
+    context = api()
+    name = (await _existing(context, function_name)).name
+    raw = await context.redis.hgetall(context.keys.event_invoke_configs(name))
+    configs = sorted(
+        (EVENT_INVOKE_CONFIG_DECODER.decode(v) for v in raw.values()), key=lambda c: c.qualifier
+    )
+    marker = request.args.get("Marker")
+    matching = [c for c in configs if not marker or c.qualifier > marker]
+    max_items = int(request.args.get("MaxItems") or DEFAULT_PAGE)
+    page = matching[:max_items]
+    body: dict[str, Any] = {"FunctionEventInvokeConfigs": [render(context, c) for c in page]}
+    if len(matching) > max_items:
+        body["NextMarker"] = page[-1].qualifier
+    return json_response(body)
+
+
+async def _write(function_name: str, *, merge: bool) -> Response:
+    context = api()
+    body = decode_body(await read_body(), EventInvokeConfigInput)
+    _check(context, body)
+    ref = await _existing(context, function_name)
+    _check_not_own(context, body, ref.name)
+    key = context.keys.event_invoke_configs(ref.name)
+    qualifier = ref.qualifier or LATEST
+
+    async def attempt(pipe: Any) -> EventInvokeConfig:
+        raw = await pipe.hget(key, qualifier)
+        current = None if raw is None else EVENT_INVOKE_CONFIG_DECODER.decode(raw)
+        if merge and current is None:
+            raise _no_config(context, ref)
+        config = _changed(current if merge else None, body, ref.name, qualifier)
+        pipe.multi()
+        pipe.hset(key, qualifier, RECORD_ENCODER.encode(config))
+        await pipe.execute()
+        return config
+
+    config = await transaction(context.redis, (key,), attempt)
+    return json_response(render(context, config))
+
+
+def _changed(
+    current: EventInvokeConfig | None, body: EventInvokeConfigInput, name: str, qualifier: str
+) -> EventInvokeConfig:
+    base = current or EventInvokeConfig(function_name=name, qualifier=qualifier, last_modified=0)
+    changes: dict[str, Any] = {"last_modified": time.time()}
+    if body.maximum_retry_attempts is not None:
+        changes["maximum_retry_attempts"] = body.maximum_retry_attempts
+    if body.maximum_event_age_in_seconds is not None:
+        changes["maximum_event_age_s"] = body.maximum_event_age_in_seconds
+    if body.destination_config is not None:
+        changes["on_success"] = body.destination("on_success")
+        changes["on_failure"] = body.destination("on_failure")
+    return msgspec.structs.replace(base, **changes)
+
+
+def _check(context: ApiContext, body: EventInvokeConfigInput) -> None:
+    problems = Problems()
+    problems.bounds(body.maximum_retry_attempts, "maximumRetryAttempts", 0, MAX_RETRY_ATTEMPTS)
+    problems.bounds(
+        body.maximum_event_age_in_seconds,
+        "maximumEventAgeInSeconds",
+        MIN_EVENT_AGE_S,
+        MAX_EVENT_AGE_S,
+    )
+    problems.raise_any()
+    destinations = [body.destination("on_success"), body.destination("on_failure")]
+    if (
+        body.maximum_retry_attempts is None
+        and body.maximum_event_age_in_seconds is None
+        and not any(destinations)
+    ):
+        raise InvalidParameterValueException(
+            "You must specify at least one of error handling or destination setting."
+        )
+    for arn in filter(None, destinations):
+        if re.fullmatch(DESTINATION_PATTERN, arn) is None:
+            raise InvalidParameterValueException(f"The destination ARN {arn} is invalid.")
+
+
+async def _existing(context: ApiContext, function_name: str) -> FunctionRef:
+    """The function (and version or alias) the request names; it must exist."""
+    ref = function_ref(function_name)
+    await resolve(context, ref)
+    return ref
+
+
+def _check_not_own(context: ApiContext, body: EventInvokeConfigInput, name: str) -> None:
+    own = function_arn(context.settings, name)
+    for arn in (body.destination("on_success"), body.destination("on_failure")):
+        if arn and (arn == own or arn.startswith(own + ":")):
+            raise InvalidParameterValueException(
+                "You can't specify the function as a destination for itself."
+            )
+
+
+async def _get(context: ApiContext, ref: FunctionRef) -> EventInvokeConfig | None:
+    key = context.keys.event_invoke_configs(ref.name)
+    raw = await context.redis.hget(key, ref.qualifier or LATEST)
+    return None if raw is None else EVENT_INVOKE_CONFIG_DECODER.decode(raw)
+
+
+def _no_config(context: ApiContext, ref: FunctionRef) -> ResourceNotFoundException:
+    arn = f"{function_arn(context.settings, ref.name)}:{ref.qualifier or LATEST}"
+    return ResourceNotFoundException(f"The function {arn} doesn't have an EventInvokeConfig")
+
+
+def render(context: ApiContext, config: EventInvokeConfig) -> dict[str, Any]:
+    """A FunctionEventInvokeConfig."""
+    body: dict[str, Any] = {
+        "LastModified": config.last_modified,
+        "FunctionArn": f"{function_arn(context.settings, config.function_name)}:{config.qualifier}",
+        "DestinationConfig": {
+            "OnSuccess": {"Destination": config.on_success} if config.on_success else {},
+            "OnFailure": {"Destination": config.on_failure} if config.on_failure else {},
+        },
+    }
+    if config.maximum_retry_attempts is not None:
+        body["MaximumRetryAttempts"] = config.maximum_retry_attempts
+    if config.maximum_event_age_s is not None:
+        body["MaximumEventAgeInSeconds"] = config.maximum_event_age_s
+    return body

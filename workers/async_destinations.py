@@ -1,0 +1,199 @@
+"""Where an Event invocation's outcome goes: OnSuccess / OnFailure destinations (SQS, Lambda,
+EventBridge; not SNS yet) with AWS's invocation record, and the function's DLQ (SQS).
+
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+
+from bus.aliases import AliasStore
+from bus.delays import now_ms
+from bus.keys import Keys
+from bus.messages import ASYNC_COMMANDS, InvocationCompleted, InvocationRejected, InvokeAsync
+from bus.records import LATEST, EventInvokeConfig
+from bus.settings import Settings
+from bus.state import FunctionStore
+from bus.streams import publish
+from workers.pool.companion import Companion
+
+log = logging.getLogger("tarn.async")
+
+Outcome = InvocationCompleted | InvocationRejected | None
+# The DLQ's ErrorMessage attribute carries at most this much of the error (AWS: 1 KB).
+DLQ_ERROR_MESSAGE_MAX = 1024
+
+
+class Destinations:
+    """Sends invocation records and dead letters; a failed send is logged, never retried."""
+
+    def __init__(self, settings: Settings, redis: Redis, keys: Keys) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.keys = keys
+        endpoint = settings.aws_endpoint
+        self.companion = Companion(endpoint, settings.region) if endpoint else None
+
+    async def succeeded(
+        self, event: InvokeAsync, config: EventInvokeConfig | None, reply: InvocationCompleted
+    ) -> None:
+        if config is not None and config.on_success:
+            record = invocation_record(event, "Success", reply)
+            await self._deliver(config.on_success, record, "Success", event)
+
+    async def failed(
+        self, event: InvokeAsync, config: EventInvokeConfig | None, condition: str, reply: Outcome
+    ) -> None:
+        """OnFailure gets the record; without one, the function's DLQ gets the event."""
+        if config is not None and config.on_failure:
+            record = invocation_record(event, condition, reply)
+            await self._deliver(config.on_failure, record, "Failure", event)
+        elif event.function.dead_letter_target_arn:
+            await self._dead_letter(event, reply)
+        else:
+            log.warning("event %s dropped (%s): no destination", event.request_id, condition)
+
+    async def aclose(self) -> None:
+        if self.companion is not None:
+            await self.companion.aclose()
+
+    async def _deliver(
+        self, arn: str, record: dict[str, Any], kind: str, event: InvokeAsync
+    ) -> None:
+        body = msgspec.json.encode(record)
+        try:
+            match arn.split(":")[2]:
+                case "sqs":
+                    await self._send_sqs(arn, body.decode(), {})
+                case "lambda":
+                    await self._invoke_lambda(arn, body, event)
+                case "events":
+                    await self._put_event(arn, body.decode(), kind)
+                case service:
+                    log.warning("destination %s: %s is not supported yet", arn, service)
+        except Exception:
+            log.exception("sending the record of %s to %s failed", event.request_id, arn)
+
+    async def _dead_letter(self, event: InvokeAsync, reply: Outcome) -> None:
+        arn = event.function.dead_letter_target_arn or ""
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": event.request_id},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorMessage": {"DataType": "String", "StringValue": _error_message(reply)},
+        }
+        try:
+            if arn.split(":")[2] != "sqs":
+                log.warning("dead-letter target %s is not supported yet", arn)
+                return
+            await self._send_sqs(arn, event.payload.decode(), attributes)
+        except Exception:
+            log.exception("sending %s to its dead-letter queue %s failed", event.request_id, arn)
+
+    async def _send_sqs(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
+        companion = self._companion()
+        _, _, _, _, account, queue = arn.split(":", 5)
+        found = await companion.ok(
+            "sqs",
+            "AmazonSQS.GetQueueUrl",
+            {"QueueName": queue, "QueueOwnerAWSAccountId": account},
+        )
+        message: dict[str, Any] = {"QueueUrl": found["QueueUrl"], "MessageBody": body}
+        if attributes:
+            message["MessageAttributes"] = attributes
+        await companion.ok("sqs", "AmazonSQS.SendMessage", message)
+
+    async def _put_event(self, arn: str, detail: str, kind: str) -> None:
+        entry = {
+            "Source": "lambda",
+            "DetailType": f"Lambda Function Invocation Result - {kind}",
+            "Detail": detail,
+            "EventBusName": arn,
+        }
+        await self._companion().ok("events", "AWSEvents.PutEvents", {"Entries": [entry]})
+
+    async def _invoke_lambda(self, arn: str, body: bytes, event: InvokeAsync) -> None:
+        """An Event invocation of the destination function, as AWS makes one."""
+        parts = arn.split(":")
+        name, qualifier = parts[6], parts[7] if len(parts) > 7 else LATEST
+        version = qualifier
+        if not (qualifier == LATEST or qualifier.isdigit()):
+            alias = await AliasStore(self.redis, self.keys).get(name, qualifier)
+            version = alias.function_version if alias else ""
+        function = await FunctionStore(self.redis, self.keys).get(name, version)
+        if function is None:
+            log.warning("destination function %s not found", arn)
+            return
+        command = InvokeAsync(
+            request_id=event.request_id,
+            function=function,
+            payload=body,
+            invoked_arn=arn,
+            qualifier=qualifier,
+            received_ms=now_ms(),
+        )
+        await publish(self.redis, self.keys.async_invocations, ASYNC_COMMANDS, command)
+
+    def _companion(self) -> Companion:
+        if self.companion is None:
+            raise RuntimeError("no companion endpoint (TARN_AWS_ENDPOINT) to deliver to")
+        return self.companion
+
+
+def invocation_record(event: InvokeAsync, condition: str, reply: Outcome) -> dict[str, Any]:
+    """AWS's invocation record for a destination."""
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": event.function.version}
+    if condition != "Success":
+        response["functionError"] = "Unhandled"
+    record: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": _timestamp(),
+        "requestContext": {
+            "requestId": event.request_id,
+            "functionArn": event.invoked_arn,
+            "condition": condition,
+            "approximateInvokeCount": event.attempts,
+        },
+        "requestPayload": _json_or_text(event.payload),
+        "responseContext": response,
+    }
+    if reply is not None:
+        record["responsePayload"] = _response_payload(reply)
+    return record
+
+
+def _response_payload(reply: InvocationCompleted | InvocationRejected) -> Any:
+    match reply:
+        case InvocationCompleted():
+            return _json_or_text(reply.payload)
+        case InvocationRejected():
+            return {"errorType": reply.error_type, "errorMessage": reply.message}
+
+
+def _error_message(reply: Outcome) -> str:
+    match reply:
+        case InvocationCompleted():
+            payload = _json_or_text(reply.payload)
+            text = payload.get("errorMessage", "") if isinstance(payload, dict) else str(payload)
+        case InvocationRejected():
+            text = reply.message
+        case None:
+            text = "The invocation did not complete"
+    return str(text)[:DLQ_ERROR_MESSAGE_MAX] or "Unhandled"
+
+
+def _json_or_text(data: bytes) -> Any:
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return data.decode(errors="replace")
+
+
+def _timestamp() -> str:
+    now = datetime.datetime.now(datetime.UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

@@ -1,0 +1,167 @@
+"""The async worker: Event invocations from the async stream, run through the pool as the API
+runs them, retried per AWS, then sent to destinations or the dead-letter queue.
+
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
+Delayed retries wait in a Redis sorted set (bus.delays) and go back onto the stream when due.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import assert_never
+
+import anyio
+import msgspec
+from redis.asyncio import Redis
+
+from bus import delays
+from bus.keys import Keys
+from bus.messages import (
+    ASYNC_COMMANDS,
+    INVOCATION_COMMANDS,
+    AsyncCommand,
+    InvocationCompleted,
+    InvocationRejected,
+    InvokeAsync,
+    InvokeFunction,
+)
+from bus.records import EVENT_INVOKE_CONFIG_DECODER, EventInvokeConfig
+from bus.replies import ReplyInbox
+from bus.settings import Settings
+from bus.streams import FIELD, StreamConsumer, consumer_config, publish
+from workers.async_destinations import Destinations, Outcome
+
+log = logging.getLogger("tarn.async")
+
+GROUP = "async"
+CONCURRENCY = 256
+# AWS's defaults: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+DEFAULT_MAX_RETRY_ATTEMPTS = 2
+DEFAULT_MAX_EVENT_AGE_S = 21_600
+# Throttled events: retried from 1 s after the first refusal, doubling up to 5 min (with the
+# default 60 s retry base; these scale with it).
+THROTTLE_FIRST_SHARE = 1 / 60
+THROTTLE_MAX_SHARE = 5.0
+# Beyond the function's own timeout: room for a cold start before the handler runs.
+REPLY_MARGIN_S = 60
+
+
+class AsyncInvoker:
+    """Runs Event invocations at least once, with AWS's retries, ages and destinations."""
+
+    def __init__(self, settings: Settings, redis: Redis, keys: Keys, consumer: str) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.keys = keys
+        config = consumer_config(
+            settings, keys, stream=keys.async_invocations, group=GROUP, consumer=consumer
+        )
+        self.stream = StreamConsumer(redis, config, ASYNC_COMMANDS)
+        self.inbox = ReplyInbox(redis, keys)
+        self.destinations = Destinations(settings, redis, keys)
+
+    async def run(self) -> None:
+        """Serve the async stream and release due retries until cancelled."""
+        await self.inbox.open()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(self.inbox.run)
+            tasks.start_soon(self._release_due_forever)
+            # Acknowledged once handled: an event a killed worker held is reclaimed and run.
+            await self.stream.consume(self.handle, concurrency=CONCURRENCY, block_ms=2_000)
+
+    async def aclose(self) -> None:
+        await self.destinations.aclose()
+
+    async def handle(self, command: AsyncCommand) -> None:
+        match command:
+            case InvokeAsync():
+                await self.attempt(command)
+            case _:
+                assert_never(command)
+
+    async def attempt(self, event: InvokeAsync) -> None:
+        """One attempt; afterwards the event is retried later, or its outcome delivered."""
+        config = await self._config(event)
+        if self._too_old(event, config):
+            await self.destinations.failed(event, config, "EventAgeExceeded", None)
+            return
+        reply = await self._invoke(event)
+        match reply:
+            case InvocationRejected(status=429):
+                await self._retry_throttled(event)
+                return
+            case InvocationCompleted(function_error=None):
+                attempted = msgspec.structs.replace(event, attempts=event.attempts + 1)
+                await self.destinations.succeeded(attempted, config, reply)
+                return
+        await self._after_failure(
+            msgspec.structs.replace(event, attempts=event.attempts + 1), config, reply
+        )
+
+    async def _after_failure(
+        self, event: InvokeAsync, config: EventInvokeConfig | None, reply: Outcome
+    ) -> None:
+        retries = _setting(config, "maximum_retry_attempts", DEFAULT_MAX_RETRY_ATTEMPTS)
+        if event.attempts > retries:
+            await self.destinations.failed(event, config, "RetriesExhausted", reply)
+            return
+        # 1 min after the first failure, 2 min after the second (with the default base).
+        delay_s = self.settings.async_retry_base_s * 2 ** (event.attempts - 1)
+        log.info(
+            "event %s failed attempt %d; retry in %.1f s", event.request_id, event.attempts, delay_s
+        )
+        await self._schedule(event, delay_s)
+
+    async def _retry_throttled(self, event: InvokeAsync) -> None:
+        base = self.settings.async_retry_base_s
+        delay_s = min(base * THROTTLE_FIRST_SHARE * 2**event.throttles, base * THROTTLE_MAX_SHARE)
+        await self._schedule(msgspec.structs.replace(event, throttles=event.throttles + 1), delay_s)
+
+    async def _schedule(self, event: InvokeAsync, delay_s: float) -> None:
+        due_ms = delays.now_ms() + int(delay_s * 1000)
+        await delays.schedule(
+            self.redis, self.keys.async_delays, due_ms, ASYNC_COMMANDS.encode(event)
+        )
+
+    async def _invoke(self, event: InvokeAsync) -> Outcome:
+        """Run the event through the pool, exactly as a synchronous Invoke does."""
+        command = InvokeFunction(
+            request_id=event.request_id,
+            function=event.function,
+            payload=event.payload,
+            reply_to=self.inbox.key,
+            invoked_arn=event.invoked_arn,
+            trace_id=event.trace_id,
+        )
+        self.inbox.expect(event.request_id)
+        try:
+            await publish(self.redis, self.keys.invocations, INVOCATION_COMMANDS, command)
+        except BaseException:
+            self.inbox.forget(event.request_id)
+            raise
+        return await self.inbox.wait(event.request_id, event.function.timeout_s + REPLY_MARGIN_S)
+
+    async def _config(self, event: InvokeAsync) -> EventInvokeConfig | None:
+        key = self.keys.event_invoke_configs(event.function.name)
+        raw = await self.redis.hget(key, event.qualifier)
+        return None if raw is None else EVENT_INVOKE_CONFIG_DECODER.decode(raw)
+
+    def _too_old(self, event: InvokeAsync, config: EventInvokeConfig | None) -> bool:
+        max_age_s = _setting(config, "maximum_event_age_s", DEFAULT_MAX_EVENT_AGE_S)
+        return delays.now_ms() - event.received_ms > max_age_s * 1000
+
+    async def _release_due_forever(self) -> None:
+        interval_s = min(max(self.settings.async_retry_base_s / 4, 0.05), 1.0)
+        while True:
+            try:
+                await delays.release_due(
+                    self.redis, self.keys.async_delays, self.keys.async_invocations, FIELD
+                )
+            except Exception:
+                log.warning("releasing due retries failed; Redis may be down", exc_info=True)
+            await anyio.sleep(interval_s)
+
+
+def _setting(config: EventInvokeConfig | None, name: str, default: int) -> int:
+    value = None if config is None else getattr(config, name)
+    return default if value is None else int(value)
