@@ -88,14 +88,18 @@ class Stack:
     process: subprocess.Popen[bytes]
     log_path: Path
 
-    def client(self, service: str = "lambda"):  # type: ignore[no-untyped-def]
+    def client(self, service: str = "lambda", *, validate: bool = True):  # type: ignore[no-untyped-def]
+        """A boto3 client on the stack; `validate=False` sends what botocore's own checks
+        would stop, as other SDKs may, so the server's validation answers."""
         return boto3.client(
             service,
             endpoint_url=self.url,
             region_name="us-east-1",
             aws_access_key_id="test",
             aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}, read_timeout=120),
+            config=Config(
+                retries={"max_attempts": 1}, read_timeout=120, parameter_validation=validate
+            ),
         )
 
     def health(self) -> dict[str, object] | None:
@@ -159,3 +163,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture
 def lambda_client(stack: Stack):  # type: ignore[no-untyped-def]
     return stack.client()
+
+
+@pytest.fixture
+def unchecked_client(stack: Stack):  # type: ignore[no-untyped-def]
+    """A Lambda client without botocore's parameter checks."""
+    return stack.client(validate=False)

@@ -9,7 +9,6 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.test_function_errors import unchecked_client  # noqa: F401 (a fixture)
 from tests.api.test_functions import ARN_PREFIX, assert_error
 from tests.functions import create_python_function, unique_name, zip_of
 
@@ -225,7 +224,7 @@ def test_more_than_one_additional_weight(lambda_client, function: str) -> None:
 
 
 @pytest.mark.parametrize("weight", [1.5, -0.5])
-def test_weight_outside_zero_to_one(unchecked_client, function: str, weight: float) -> None:  # noqa: F811
+def test_weight_outside_zero_to_one(unchecked_client, function: str, weight: float) -> None:
     error = refused(
         unchecked_client.create_alias,
         FunctionName=function,

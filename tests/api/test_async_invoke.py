@@ -9,9 +9,7 @@ import json
 import time
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import Stack
@@ -58,18 +56,6 @@ def quiet(stack: Stack, url: str, wait_s: float = 2.0) -> bool:
         QueueUrl=url, WaitTimeSeconds=int(wait_s), MaxNumberOfMessages=10
     )
     return not answer.get("Messages")
-
-
-def unvalidated_client(stack: Stack):  # type: ignore[no-untyped-def]
-    """A Lambda client that sends out-of-range values, so the server's validation answers."""
-    return boto3.client(
-        "lambda",
-        endpoint_url=stack.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(parameter_validation=False, retries={"max_attempts": 1}),
-    )
 
 
 def invoke_event(stack: Stack, name: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +193,7 @@ def test_event_invoke_config_lifecycle_and_validation(stack: Stack) -> None:
 def test_event_invoke_config_is_validated(
     stack: Stack, settings: dict[str, Any], code: str
 ) -> None:
-    client = unvalidated_client(stack)
+    client = stack.client(validate=False)
     name = unique_name()
     created = create_python_function(client, name, REPORTER)
     if "DestinationConfig" in settings:

@@ -8,9 +8,7 @@ import urllib.error
 import urllib.request
 from email.message import Message
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.api.test_functions import ARN_PREFIX, assert_error
@@ -33,19 +31,6 @@ def refused(client, **overrides) -> pytest.ExceptionInfo[ClientError]:  # type: 
     with pytest.raises(ClientError) as error:
         create(client, **overrides)
     return error
-
-
-@pytest.fixture
-def unchecked_client(stack: Stack):  # type: ignore[no-untyped-def]
-    """A client that sends what botocore's own checks would stop, as other SDKs may."""
-    return boto3.client(
-        "lambda",
-        endpoint_url=stack.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(parameter_validation=False, retries={"max_attempts": 1}),
-    )
 
 
 def test_unknown_runtime(lambda_client) -> None:
