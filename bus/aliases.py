@@ -4,13 +4,15 @@ also watch the function's versions, so an alias never points at a version being 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
 
 from bus.keys import Keys
-from bus.records import ALIAS_DECODER, LATEST, RECORD_ENCODER, Alias
+from bus.records import ALIAS_DECODER, LATEST, RECORD_ENCODER, Alias, FunctionVersion
+from bus.state import FunctionStore
 from bus.transactions import transaction
 
 # Given the alias as stored (None if new) and the function's versions (empty if the function
@@ -71,3 +73,33 @@ class AliasStore:
             return []
 
         return await transaction(self.redis, (function_key, aliases_key), attempt)
+
+
+def is_version(qualifier: str) -> bool:
+    """$LATEST or a published version number; any other qualifier names an alias."""
+    return qualifier == LATEST or qualifier.isdigit()
+
+
+def pick_version(alias: Alias) -> str:
+    """The version for one invocation: an additional version with the chance its weight
+    gives, else the alias's own version."""
+    draw = random.random()
+    for version, weight in alias.additional_weights.items():
+        if draw < weight:
+            return version
+        draw -= weight
+    return alias.function_version
+
+
+async def version_to_invoke(
+    redis: Redis, keys: Keys, name: str, qualifier: str | None
+) -> FunctionVersion | None:
+    """The version one invocation of `name:qualifier` runs (an alias routes by weight);
+    None when the function, version or alias is gone. For workers invoking on their own."""
+    version = qualifier or LATEST
+    if not is_version(version):
+        alias = await AliasStore(redis, keys).get(name, version)
+        if alias is None:
+            return None
+        version = pick_version(alias)
+    return await FunctionStore(redis, keys).get(name, version)

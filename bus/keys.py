@@ -73,6 +73,15 @@ class Keys:
         """Sorted set of the names of layers with at least one version, all scores 0."""
         return f"{self.prefix}:layers"
 
+    @property
+    def event_source_mappings(self) -> str:
+        """Hash: mapping UUID -> msgpack EventSourceMapping record."""
+        return f"{self.prefix}:event-source-mappings"
+
+    def event_source_lease(self, uuid: str) -> str:
+        """String with a TTL: the poller process that owns the mapping `uuid` while it lives."""
+        return f"{self.prefix}:event-source-mapping:{uuid}:lease"
+
     def blob(self, sha256_hex: str) -> str:
         return f"{self.prefix}:blob:{sha256_hex}"
 

@@ -128,8 +128,53 @@ class EventInvokeConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     on_failure: str | None = None
 
 
+class EventSourceMapping(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An event source mapping: which queue or stream feeds which function, and how.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html
+    `state` is AWS's State. The API sets the transitional states (Creating, Enabling,
+    Disabling, Updating, Deleting); the poller that holds the mapping's lease settles them
+    (Enabled, Disabled, or the record removed) and reads `enabled` for which one.
+    """
+
+    uuid: str
+    event_source_arn: str
+    function_name: str  # the bare name, for lookups
+    function_arn: str  # as AWS renders FunctionArn: qualified when the request qualified it
+    qualifier: str | None = None  # version or alias; None means $LATEST
+    enabled: bool = True
+    state: str = "Creating"
+    state_transition_reason: str = "USER_INITIATED"
+    last_modified: float = 0.0  # epoch seconds
+    last_processing_result: str = "No records processed"
+    batch_size: int = 10
+    maximum_batching_window_s: int = 0
+    starting_position: str | None = None  # TRIM_HORIZON / LATEST (streams)
+    starting_position_timestamp: float | None = None
+    parallelization_factor: int | None = None  # streams
+    maximum_record_age_s: int | None = None  # streams; -1 = infinite
+    bisect_batch_on_function_error: bool | None = None  # streams
+    maximum_retry_attempts: int | None = None  # streams; -1 = infinite
+    tumbling_window_s: int | None = None  # streams
+    function_response_types: list[str] = msgspec.field(default_factory=list)
+    filter_patterns: list[str] = msgspec.field(default_factory=list)  # FilterCriteria patterns
+    on_failure: str | None = None  # DestinationConfig.OnFailure destination ARN (streams)
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency (SQS)
+    tags: dict[str, str] = msgspec.field(default_factory=dict)
+
+    @property
+    def source_service(self) -> str:
+        """ "sqs", "dynamodb", "kinesis", ...: the service in the source ARN."""
+        return self.event_source_arn.split(":")[2]
+
+    @property
+    def reports_item_failures(self) -> bool:
+        return "ReportBatchItemFailures" in self.function_response_types
+
+
 RECORD_ENCODER = msgspec.msgpack.Encoder()
 FUNCTION_DECODER = msgspec.msgpack.Decoder(FunctionVersion)
 ALIAS_DECODER = msgspec.msgpack.Decoder(Alias)
 LAYER_DECODER = msgspec.msgpack.Decoder(LayerVersion)
 EVENT_INVOKE_CONFIG_DECODER = msgspec.msgpack.Decoder(EventInvokeConfig)
+EVENT_SOURCE_MAPPING_DECODER = msgspec.msgpack.Decoder(EventSourceMapping)

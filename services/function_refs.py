@@ -6,12 +6,11 @@ https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 from quart import request
 
-from bus.aliases import AliasStore
+from bus.aliases import AliasStore, is_version, pick_version
 from bus.records import LATEST, Alias, FunctionVersion
 from services.arns import FunctionRef, function_arn, parse_function_name
 from services.context import ApiContext
@@ -38,11 +37,6 @@ def function_ref(function_name: str) -> FunctionRef:
     return FunctionRef(ref.name, qualifier or ref.qualifier)
 
 
-def is_version(qualifier: str) -> bool:
-    """$LATEST or a published version number; any other qualifier names an alias."""
-    return qualifier == LATEST or qualifier.isdigit()
-
-
 async def resolve(context: ApiContext, ref: FunctionRef, *, routed: bool = False) -> Resolved:
     """The version `ref` names. An alias gives its primary version, or with `routed` the
     version its routing configuration picks for one invocation."""
@@ -57,17 +51,6 @@ async def resolve(context: ApiContext, ref: FunctionRef, *, routed: bool = False
     if record is None:
         raise not_found(context, ref)
     return Resolved(record, qualified_arn(context, ref), alias)
-
-
-def pick_version(alias: Alias) -> str:
-    """The version for one invocation: an additional version with the chance its weight
-    gives, else the alias's own version."""
-    draw = random.random()
-    for version, weight in alias.additional_weights.items():
-        if draw < weight:
-            return version
-        draw -= weight
-    return alias.function_version
 
 
 def qualified_arn(context: ApiContext, ref: FunctionRef) -> str:

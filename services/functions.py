@@ -13,7 +13,7 @@ from collections.abc import Callable
 import msgspec
 from quart import Blueprint, Response, request
 
-from bus.aliases import AliasStore
+from bus.aliases import AliasStore, is_version
 from bus.records import LATEST, FunctionVersion, LayerCode
 from bus.state import RecordMissing
 from services import function_code
@@ -29,7 +29,6 @@ from services.function_layers import check_combined_size, resolve_layers
 from services.function_refs import (
     function_missing,
     function_ref,
-    is_version,
     not_found,
     resolve,
 )

@@ -1,5 +1,5 @@
 """Where an Event invocation's outcome goes: OnSuccess / OnFailure destinations (SQS, Lambda,
-EventBridge; not SNS yet) with AWS's invocation record, and the function's DLQ (SQS).
+SNS, EventBridge) with AWS's invocation record, and the function's DLQ (SQS or SNS).
 
 https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
 """
@@ -13,19 +13,19 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from bus.aliases import AliasStore
+from bus.aliases import version_to_invoke
+from bus.aws import Companion
 from bus.delays import now_ms
 from bus.keys import Keys
 from bus.messages import ASYNC_COMMANDS, InvocationCompleted, InvocationRejected, InvokeAsync
 from bus.records import LATEST, EventInvokeConfig
 from bus.settings import Settings
-from bus.state import FunctionStore
 from bus.streams import publish
-from workers.pool.companion import Companion
+from workers.deliveries import send_to_target
+from workers.invocations import Outcome
 
 log = logging.getLogger("tarn.async")
 
-Outcome = InvocationCompleted | InvocationRejected | None
 # The DLQ's ErrorMessage attribute carries at most this much of the error (AWS: 1 KB).
 DLQ_ERROR_MESSAGE_MAX = 1024
 
@@ -69,8 +69,8 @@ class Destinations:
         body = msgspec.json.encode(record)
         try:
             match arn.split(":")[2]:
-                case "sqs":
-                    await self._send_sqs(arn, body.decode(), {})
+                case "sqs" | "sns":
+                    await send_to_target(self._companion(), arn, body.decode())
                 case "lambda":
                     await self._invoke_lambda(arn, body, event)
                 case "events":
@@ -88,25 +88,9 @@ class Destinations:
             "ErrorMessage": {"DataType": "String", "StringValue": _error_message(reply)},
         }
         try:
-            if arn.split(":")[2] != "sqs":
-                log.warning("dead-letter target %s is not supported yet", arn)
-                return
-            await self._send_sqs(arn, event.payload.decode(), attributes)
+            await send_to_target(self._companion(), arn, event.payload.decode(), attributes)
         except Exception:
             log.exception("sending %s to its dead-letter queue %s failed", event.request_id, arn)
-
-    async def _send_sqs(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
-        companion = self._companion()
-        _, _, _, _, account, queue = arn.split(":", 5)
-        found = await companion.ok(
-            "sqs",
-            "AmazonSQS.GetQueueUrl",
-            {"QueueName": queue, "QueueOwnerAWSAccountId": account},
-        )
-        message: dict[str, Any] = {"QueueUrl": found["QueueUrl"], "MessageBody": body}
-        if attributes:
-            message["MessageAttributes"] = attributes
-        await companion.ok("sqs", "AmazonSQS.SendMessage", message)
 
     async def _put_event(self, arn: str, detail: str, kind: str) -> None:
         entry = {
@@ -121,11 +105,7 @@ class Destinations:
         """An Event invocation of the destination function, as AWS makes one."""
         parts = arn.split(":")
         name, qualifier = parts[6], parts[7] if len(parts) > 7 else LATEST
-        version = qualifier
-        if not (qualifier == LATEST or qualifier.isdigit()):
-            alias = await AliasStore(self.redis, self.keys).get(name, qualifier)
-            version = alias.function_version if alias else ""
-        function = await FunctionStore(self.redis, self.keys).get(name, version)
+        function = await version_to_invoke(self.redis, self.keys, name, qualifier)
         if function is None:
             log.warning("destination function %s not found", arn)
             return

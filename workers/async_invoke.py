@@ -18,18 +18,16 @@ from bus import delays
 from bus.keys import Keys
 from bus.messages import (
     ASYNC_COMMANDS,
-    INVOCATION_COMMANDS,
     AsyncCommand,
     InvocationCompleted,
     InvocationRejected,
     InvokeAsync,
-    InvokeFunction,
 )
 from bus.records import EVENT_INVOKE_CONFIG_DECODER, EventInvokeConfig
-from bus.replies import ReplyInbox
 from bus.settings import Settings
-from bus.streams import FIELD, StreamConsumer, consumer_config, publish
-from workers.async_destinations import Destinations, Outcome
+from bus.streams import FIELD, StreamConsumer, consumer_config
+from workers.async_destinations import Destinations
+from workers.invocations import Invoker, Outcome
 
 log = logging.getLogger("tarn.async")
 
@@ -42,8 +40,6 @@ DEFAULT_MAX_EVENT_AGE_S = 21_600
 # default 60 s retry base; these scale with it).
 THROTTLE_FIRST_SHARE = 1 / 60
 THROTTLE_MAX_SHARE = 5.0
-# Beyond the function's own timeout: room for a cold start before the handler runs.
-REPLY_MARGIN_S = 60
 
 
 class AsyncInvoker:
@@ -57,14 +53,14 @@ class AsyncInvoker:
             settings, keys, stream=keys.async_invocations, group=GROUP, consumer=consumer
         )
         self.stream = StreamConsumer(redis, config, ASYNC_COMMANDS)
-        self.inbox = ReplyInbox(redis, keys)
+        self.invoker = Invoker(redis, keys)
         self.destinations = Destinations(settings, redis, keys)
 
     async def run(self) -> None:
         """Serve the async stream and release due retries until cancelled."""
-        await self.inbox.open()
+        await self.invoker.open()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(self.inbox.run)
+            tasks.start_soon(self.invoker.run)
             tasks.start_soon(self._release_due_forever)
             # Acknowledged once handled: an event a killed worker held is reclaimed and run.
             await self.stream.consume(self.handle, concurrency=CONCURRENCY, block_ms=2_000)
@@ -125,21 +121,13 @@ class AsyncInvoker:
 
     async def _invoke(self, event: InvokeAsync) -> Outcome:
         """Run the event through the pool, exactly as a synchronous Invoke does."""
-        command = InvokeFunction(
+        return await self.invoker.invoke(
+            event.function,
+            event.payload,
             request_id=event.request_id,
-            function=event.function,
-            payload=event.payload,
-            reply_to=self.inbox.key,
             invoked_arn=event.invoked_arn,
             trace_id=event.trace_id,
         )
-        self.inbox.expect(event.request_id)
-        try:
-            await publish(self.redis, self.keys.invocations, INVOCATION_COMMANDS, command)
-        except BaseException:
-            self.inbox.forget(event.request_id)
-            raise
-        return await self.inbox.wait(event.request_id, event.function.timeout_s + REPLY_MARGIN_S)
 
     async def _config(self, event: InvokeAsync) -> EventInvokeConfig | None:
         key = self.keys.event_invoke_configs(event.function.name)

@@ -15,7 +15,7 @@ from functools import partial
 import anyio
 import httpx
 
-from workers.pool.companion import Companion, CompanionError
+from bus.aws import Companion, CompanionError
 from workers.pool.logs import LogEvent as Event
 from workers.pool.logs import LogSink
 

@@ -17,7 +17,7 @@ import h11
 import httpx
 from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskGroup, TaskStatus
 
-from workers.pool.companion import Companion
+from bus.aws import Companion
 from workers.pool.extension_cache import EnvironmentCache
 from workers.pool.variables import EXTENSION_PORT_VARIABLE
 

@@ -18,6 +18,7 @@ import anyio
 from anyio.abc import TaskGroup
 from redis.asyncio import Redis
 
+from bus.aws import Companion
 from bus.keys import Keys
 from bus.messages import (
     INVOCATION_COMMANDS,
@@ -34,7 +35,6 @@ from bus.state import BlobStore
 from bus.streams import StreamConsumer, consumer_config
 from workers.code import CodeError, ensure_unpacked
 from workers.pool.cloudwatch import LogShipper
-from workers.pool.companion import Companion
 from workers.pool.environments import Environment, Outcome, environment_key
 from workers.pool.executors import choose_executor
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction

@@ -11,6 +11,7 @@ import uuid
 
 import msgspec
 
+from bus.aws import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY
 from bus.records import FunctionVersion
 
 # Reserved: Lambda sets these and a function's configuration cannot override them.
@@ -37,9 +38,6 @@ RESERVED = frozenset(
     }
 )
 
-# Credentials of the execution role on AWS; locally, placeholders that every SDK accepts.
-DUMMY_ACCESS_KEY_ID = "test"
-DUMMY_SECRET_ACCESS_KEY = "test"
 EXTENSION_PORT_VARIABLE = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
 
 

@@ -1,0 +1,111 @@
+"""What every event-source poller shares: its context, its shape, and invoking the mapping's
+function with one batch as AWS does (synchronously, through the pool).
+
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import msgspec
+from redis.asyncio import Redis
+
+from bus.aliases import version_to_invoke
+from bus.aws import Companion
+from bus.event_sources import EventSourceMappingStore
+from bus.keys import Keys
+from bus.messages import InvocationCompleted, InvocationRejected
+from bus.records import EventSourceMapping
+from bus.settings import Settings
+from workers.invocations import Invoker, Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class PollerContext:
+    """Everything a poller needs, built once per poller process and shared by its pollers."""
+
+    settings: Settings
+    redis: Redis
+    keys: Keys
+    companion: Companion
+    invoker: Invoker
+    mappings: EventSourceMappingStore
+
+
+class Poller(Protocol):
+    """Polls one enabled mapping's source and invokes its function until cancelled.
+
+    A poller is started for one configuration of its mapping; when the mapping changes, the
+    owner cancels it and starts a new one. Cancellation may come at any await: whatever was
+    not yet deleted or checkpointed is delivered again (at least once, as on AWS).
+    """
+
+    async def run(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """How one invocation with a batch went."""
+
+    outcome: Outcome
+    failed_item_ids: list[str] | None = None  # batchItemFailures' itemIdentifiers, if reported
+    malformed_report: bool = False  # ReportBatchItemFailures answer AWS would treat as a failure
+
+    @property
+    def succeeded(self) -> bool:
+        """The function ran and returned without error (items may still have failed)."""
+        return isinstance(self.outcome, InvocationCompleted) and not self.outcome.function_error
+
+    @property
+    def throttled(self) -> bool:
+        return isinstance(self.outcome, InvocationRejected) and self.outcome.status == 429
+
+
+async def invoke_batch(
+    context: PollerContext, mapping: EventSourceMapping, event: dict[str, Any]
+) -> BatchResult:
+    """Invoke the mapping's function with `event` ({"Records": [...]}) and read its answer."""
+    function = await version_to_invoke(
+        context.redis, context.keys, mapping.function_name, mapping.qualifier
+    )
+    if function is None:
+        return BatchResult(None)
+    outcome = await context.invoker.invoke(
+        function,
+        msgspec.json.encode(event),
+        request_id=str(uuid.uuid4()),
+        invoked_arn=mapping.function_arn,
+    )
+    result = BatchResult(outcome)
+    if result.succeeded and mapping.reports_item_failures:
+        assert isinstance(outcome, InvocationCompleted)
+        return _with_item_failures(outcome)
+    return result
+
+
+def _with_item_failures(outcome: InvocationCompleted) -> BatchResult:
+    """Read `{"batchItemFailures": [{"itemIdentifier": ...}]}`. AWS: an empty or null answer
+    means every item succeeded; a malformed one, or an empty/missing identifier, fails the
+    whole batch. https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+    """
+    try:
+        answer = msgspec.json.decode(outcome.payload) if outcome.payload.strip() else None
+    except msgspec.DecodeError:
+        return BatchResult(outcome, malformed_report=True)
+    if answer is None or answer == {} or not isinstance(answer, dict):
+        return BatchResult(outcome, failed_item_ids=[])
+    failures = answer.get("batchItemFailures")
+    if failures is None:
+        return BatchResult(outcome, failed_item_ids=[])
+    if not isinstance(failures, list):
+        return BatchResult(outcome, malformed_report=True)
+    ids: list[str] = []
+    for failure in failures:
+        item = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not isinstance(item, str) or not item:
+            return BatchResult(outcome, malformed_report=True)
+        ids.append(item)
+    return BatchResult(outcome, failed_item_ids=ids)

@@ -1,0 +1,66 @@
+"""Invoking a function from a worker exactly as a synchronous Invoke does: an InvokeFunction on
+the invocations stream, and its outcome from this worker's own reply inbox.
+
+The async worker and the event-source pollers both invoke this way.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from bus.keys import Keys
+from bus.messages import (
+    INVOCATION_COMMANDS,
+    InvocationCompleted,
+    InvocationRejected,
+    InvokeFunction,
+)
+from bus.records import FunctionVersion
+from bus.replies import ReplyInbox
+from bus.streams import publish
+
+# None: no reply in time (the pool worker died or the event waited too long for room).
+Outcome = InvocationCompleted | InvocationRejected | None
+# Beyond the function's own timeout: room for a cold start before the handler runs.
+REPLY_MARGIN_S = 60
+
+
+class Invoker:
+    """Sends invocations to the pool and waits for their outcomes; `run` serves the inbox."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.inbox = ReplyInbox(redis, keys)
+
+    async def open(self) -> None:
+        await self.inbox.open()
+
+    async def run(self) -> None:
+        """Route replies to their waiting invocations until cancelled (after `open`)."""
+        await self.inbox.run()
+
+    async def invoke(
+        self,
+        function: FunctionVersion,
+        payload: bytes,
+        *,
+        request_id: str,
+        invoked_arn: str,
+        trace_id: str = "",
+    ) -> Outcome:
+        command = InvokeFunction(
+            request_id=request_id,
+            function=function,
+            payload=payload,
+            reply_to=self.inbox.key,
+            invoked_arn=invoked_arn,
+            trace_id=trace_id,
+        )
+        self.inbox.expect(request_id)
+        try:
+            await publish(self.redis, self.keys.invocations, INVOCATION_COMMANDS, command)
+        except BaseException:
+            self.inbox.forget(request_id)
+            raise
+        return await self.inbox.wait(request_id, function.timeout_s + REPLY_MARGIN_S)
