@@ -114,10 +114,14 @@ class Stack:
             return None
 
 
-def start_stack(data_dir: Path, log_path: Path, port: int | None = None) -> Stack:
+def start_stack(
+    data_dir: Path, log_path: Path, port: int | None = None, settings: dict[str, str] | None = None
+) -> Stack:
+    """`tarn up` with the process executor; `settings` adds or overrides TARN_* variables."""
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TARN_")}
     env["TARN_ASYNC_RETRY_BASE_S"] = "0.2"  # retries after 0.2 s, then 0.4 s, not minutes
+    env.update(settings or {})
     log = log_path.open("ab")
     process = subprocess.Popen(
         [
