@@ -28,6 +28,7 @@ from tests.docker.images.build import StandIns, build_all
 from tests.pool.conftest import Harness, running_pool
 from workers.pool.executors.docker import DockerExecutor
 from workers.pool.executors.engine import (
+    STACK_LABEL,
     EngineUnavailable,
     describe,
     open_engine,
@@ -37,6 +38,9 @@ from workers.pool.executors.engine import (
 
 # One id for every container this test session starts, so the end removes exactly those.
 TEST_STACK = f"tarn-test-{uuid.uuid4().hex[:8]}"
+# Containers of an earlier test session killed before its cleanup ran are swept at the start;
+# only old ones, so a test session running beside this one keeps its own.
+STALE_AFTER_S = 3600
 
 
 async def _engine_description() -> str:
@@ -51,6 +55,23 @@ async def _remove_test_containers(stack: str) -> int:
     docker = open_engine()
     try:
         return await remove_containers(docker, stack_filter(stack))
+    finally:
+        await docker.close()
+
+
+async def _sweep_stale_test_containers() -> int:
+    """Remove containers of other, long-gone test sessions (`tarn-test-*`); how many."""
+    docker = open_engine()
+    try:
+        found = await docker.containers.list(all=True, filters=json.dumps({"label": [STACK_LABEL]}))
+        stale = {
+            container["Labels"][STACK_LABEL]
+            for container in found
+            if container["Labels"][STACK_LABEL].startswith("tarn-test-")
+            and container["Labels"][STACK_LABEL] != TEST_STACK
+            and container["Created"] < time.time() - STALE_AFTER_S
+        }
+        return sum([await remove_containers(docker, stack_filter(stack)) for stack in stale])
     finally:
         await docker.close()
 
@@ -76,6 +97,7 @@ def docker_engine() -> Iterator[str]:
         description = asyncio.run(_engine_description())
     except EngineUnavailable as exc:
         pytest.skip(f"Docker executor tests need a Docker engine: {exc}")
+    asyncio.run(_sweep_stale_test_containers())
     yield description
     asyncio.run(_remove_test_containers(TEST_STACK))
 
