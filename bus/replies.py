@@ -17,8 +17,8 @@ import msgspec
 from redis.asyncio import Redis
 
 from bus.keys import Keys
-from bus.messages import REPLIES, Reply
-from bus.streams import FIELD
+from bus.messages import INVOCATION_COMMANDS, REPLIES, InvokeFunction, Reply
+from bus.streams import FIELD, publish
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,9 @@ INBOX_MAXLEN = 10_000
 
 
 INBOX_RENEW_S = INBOX_TTL_S / 4
+# How long an invocation's reply may take beyond the function's own timeout: room for a cold
+# start (a Docker image pull aside) before the handler runs.
+REPLY_MARGIN_S = 60
 
 
 async def send_reply(redis: Redis, reply_to: str, reply: Reply) -> None:
@@ -50,12 +53,24 @@ class ReplyInbox:
         self.redis = redis
         self.key = keys.replies(uuid.uuid4().hex)
         self._dead_letters = keys.dead_letters
+        self._invocations = keys.invocations
         self._waiters: dict[str, _Waiter] = {}
         self._renew_at = 0.0
 
     def expect(self, request_id: str) -> None:
         """Register interest before publishing the request, so no reply can slip past."""
         self._waiters[request_id] = _Waiter()
+
+    async def invoke(self, command: InvokeFunction) -> Reply | None:
+        """Publish `command` (whose reply_to is this inbox) to the pool; its reply, or None
+        when none came within the function's timeout and REPLY_MARGIN_S."""
+        self.expect(command.request_id)
+        try:
+            await publish(self.redis, self._invocations, INVOCATION_COMMANDS, command)
+        except BaseException:
+            self.forget(command.request_id)
+            raise
+        return await self.wait(command.request_id, command.function.timeout_s + REPLY_MARGIN_S)
 
     async def wait(self, request_id: str, timeout_s: float) -> Reply | None:
         """The reply to `request_id`, or None after `timeout_s`."""

@@ -17,13 +17,13 @@ from quart import Blueprint, Response, request
 from bus.delays import now_ms
 from bus.messages import (
     ASYNC_COMMANDS,
-    INVOCATION_COMMANDS,
     InvocationCompleted,
     InvocationRejected,
     InvokeAsync,
     InvokeFunction,
 )
 from bus.records import LATEST, FunctionVersion
+from bus.replies import REPLY_MARGIN_S
 from bus.streams import publish
 from services.arns import FunctionRef
 from services.context import ApiContext, api
@@ -43,8 +43,6 @@ blueprint = Blueprint("invoke", __name__)
 
 MAX_SYNC_PAYLOAD_BYTES = 6_291_456
 INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
-# Beyond the function's own timeout: room for a cold start before the handler runs.
-REPLY_MARGIN_S = 60
 
 
 @blueprint.post("/2015-03-31/functions/<function_name>/invocations")
@@ -155,13 +153,7 @@ async def _invoke_sync(
         log_tail=request.headers.get("X-Amz-Log-Type") == "Tail",
         trace_id=_trace_id(),
     )
-    context.inbox.expect(request_id)
-    try:
-        await publish(context.redis, context.keys.invocations, INVOCATION_COMMANDS, command)
-    except BaseException:
-        context.inbox.forget(request_id)
-        raise
-    reply = await context.inbox.wait(request_id, record.timeout_s + REPLY_MARGIN_S)
+    reply = await context.inbox.invoke(command)
     match reply:
         case InvocationCompleted():
             return _completed(reply, request_id)

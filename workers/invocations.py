@@ -10,19 +10,15 @@ from redis.asyncio import Redis
 
 from bus.keys import Keys
 from bus.messages import (
-    INVOCATION_COMMANDS,
     InvocationCompleted,
     InvocationRejected,
     InvokeFunction,
 )
 from bus.records import FunctionVersion
 from bus.replies import ReplyInbox
-from bus.streams import publish
 
 # None: no reply in time (the pool worker died or the event waited too long for room).
 Outcome = InvocationCompleted | InvocationRejected | None
-# Beyond the function's own timeout: room for a cold start before the handler runs.
-REPLY_MARGIN_S = 60
 
 
 class Invoker:
@@ -57,10 +53,4 @@ class Invoker:
             invoked_arn=invoked_arn,
             trace_id=trace_id,
         )
-        self.inbox.expect(request_id)
-        try:
-            await publish(self.redis, self.keys.invocations, INVOCATION_COMMANDS, command)
-        except BaseException:
-            self.inbox.forget(request_id)
-            raise
-        return await self.inbox.wait(request_id, function.timeout_s + REPLY_MARGIN_S)
+        return await self.inbox.invoke(command)
