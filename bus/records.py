@@ -161,6 +161,7 @@ class EventSourceMapping(msgspec.Struct, kw_only=True, omit_defaults=True):
     on_failure: str | None = None  # DestinationConfig.OnFailure destination ARN (streams)
     maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency (SQS)
     tags: dict[str, str] = msgspec.field(default_factory=dict)
+    kms_key_arn: str | None = None  # KMSKeyArn: the key AWS would encrypt filter criteria with
 
     @property
     def source_service(self) -> str:

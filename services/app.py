@@ -15,6 +15,7 @@ from bus.settings import Settings
 from services import (
     aliases,
     event_invoke_configs,
+    event_source_mappings,
     function_code,
     functions,
     health,
@@ -46,7 +47,7 @@ def create_app(settings: Settings) -> Quart:
     app.config["BODY_TIMEOUT"] = 300
     app.config["RESPONSE_TIMEOUT"] = 960  # outlasts the longest function timeout
     modules = (functions, function_code, invoke, versions, aliases, layers, health)
-    for module in (*modules, event_invoke_configs):
+    for module in (*modules, event_invoke_configs, event_source_mappings):
         app.register_blueprint(module.blueprint)
     app.register_error_handler(LambdaError, _render_lambda_error)
     app.register_error_handler(HTTPException, _render_http_error)

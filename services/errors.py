@@ -63,6 +63,11 @@ class PreconditionFailedException(LambdaError):
     status = 412
 
 
+class ResourceInUseException(LambdaError):
+    """The resource is in a state that does not allow the operation (an event source mapping
+    the poller has not settled yet)."""
+
+
 class ResourceNotReadyException(LambdaError):
     status = 502
     error_type = "Service"

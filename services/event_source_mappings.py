@@ -1,0 +1,282 @@
+"""Event source mappings: CreateEventSourceMapping, GetEventSourceMapping,
+ListEventSourceMappings, UpdateEventSourceMapping and DeleteEventSourceMapping.
+
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html
+The API records what is asked and sets a transitional State (Creating, Updating, Enabling,
+Disabling, Deleting); the poller holding the mapping's lease settles it, as on AWS, where a
+mapping in such a state refuses updates and deletion (ResourceInUseException).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import msgspec
+from quart import Blueprint, Response, current_app, request
+
+from bus.aws import Companion, CompanionError
+from bus.event_sources import EventSourceMappingStore
+from bus.records import EventSourceMapping
+from bus.state import RecordMissing
+from services.arns import parse_function_name
+from services.context import ApiContext, api
+from services.errors import (
+    InvalidParameterValueException,
+    ResourceConflictException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+    ServiceException,
+)
+from services.event_source_configurations import (
+    TRANSITIONAL,
+    new_mapping,
+    render,
+    updated_mapping,
+)
+from services.event_source_requests import (
+    ARN_PATTERN,
+    SQS,
+    CreateMappingInput,
+    MappingSettingsInput,
+    UpdateMappingInput,
+    check_create,
+    check_filters,
+    check_model,
+    check_on_success,
+    check_sqs_settings,
+    check_stream_settings,
+    is_stream_arn,
+    queue_name_and_account,
+    source_of,
+)
+from services.function_refs import qualified_arn, resolve
+from services.function_requests import Problems, decode_body, read_body
+from services.responses import json_response
+
+blueprint = Blueprint("event_source_mappings", __name__)
+
+MAPPINGS = "/2015-03-31/event-source-mappings"
+MAPPING = MAPPINGS + "/<uuid>"
+# ListEventSourceMappings answers at most 100 items, whatever MaxItems asks for.
+LIST_PAGE_MAX = 100
+NOT_FOUND = "The resource you requested does not exist."
+IN_USE = "Cannot {} the event source mapping because it is in use."
+NO_QUEUE = (
+    "Error occurred while ReceiveMessage. SQS Error Code: "
+    "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does "
+    "not exist or you do not have access to it."
+)
+NO_QUEUE_CODES = ("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue")
+SOURCES_CLIENT = "event-sources-companion"
+
+# The function a mapping invokes: bare name, qualifier, and FunctionArn as AWS renders it.
+FunctionTarget = tuple[str, str | None, str]
+
+
+@blueprint.post(MAPPINGS)
+@blueprint.post(MAPPINGS + "/")
+async def create_mapping() -> Response:
+    context = api()
+    body = decode_body(await read_body(), CreateMappingInput)
+    check_model(body)
+    check_on_success(body)
+    source = source_of(body)
+    check_create(body, source)
+    assert body.function_name is not None and body.event_source_arn is not None
+    name, qualifier, function_arn = await _function(context, body.function_name)
+    await _check_source_exists(context, source, body.event_source_arn)
+    mapping = new_mapping(body, source, name, qualifier, function_arn)
+    existing = await _store(context).create(
+        mapping,
+        duplicate=lambda other: (
+            other.event_source_arn == mapping.event_source_arn
+            and other.function_arn == mapping.function_arn
+        ),
+    )
+    if existing is not None:
+        raise _conflict(existing, name)
+    return json_response(render(context.settings, mapping), 202)
+
+
+@blueprint.get(MAPPING)
+async def get_mapping(uuid: str) -> Response:
+    context = api()
+    return json_response(render(context.settings, await _existing(context, uuid)))
+
+
+@blueprint.get(MAPPINGS)
+@blueprint.get(MAPPINGS + "/")
+async def list_mappings() -> Response:
+    context = api()
+    source_arn = request.args.get("EventSourceArn")
+    function_name = request.args.get("FunctionName")
+    max_items = _page_size(request.args.get("MaxItems"), source_arn)
+    function_arn = None
+    if function_name is not None:
+        function_arn = qualified_arn(context, parse_function_name(function_name))
+    matching = [
+        m
+        for m in await _store(context).all()
+        if source_arn in (None, m.event_source_arn) and function_arn in (None, m.function_arn)
+    ]
+    marker = request.args.get("Marker")
+    if marker:
+        matching = [m for m in matching if m.uuid > marker]
+    page = matching[:max_items]
+    body: dict[str, Any] = {"EventSourceMappings": [render(context.settings, m) for m in page]}
+    if len(matching) > max_items:
+        body["NextMarker"] = page[-1].uuid
+    return json_response(body)
+
+
+@blueprint.put(MAPPING)
+async def update_mapping(uuid: str) -> Response:
+    context = api()
+    body = decode_body(await read_body(), UpdateMappingInput)
+    check_model(body)
+    check_on_success(body)
+    check_filters(body.filter_patterns)
+    current = await _existing(context, uuid)
+    _check_not_in_use(current, "update")
+    _check_settings(body, current)
+    function = None
+    if body.function_name is not None:
+        function = await _function(context, body.function_name)
+
+    def change(mapping: EventSourceMapping) -> EventSourceMapping:
+        _check_not_in_use(mapping, "update")
+        _check_settings(body, mapping)
+        return updated_mapping(mapping, body, function)
+
+    try:
+        updated = await _store(context).update(uuid, change)
+    except RecordMissing:
+        raise ResourceNotFoundException(NOT_FOUND) from None
+    return json_response(render(context.settings, updated), 202)
+
+
+@blueprint.delete(MAPPING)
+async def delete_mapping(uuid: str) -> Response:
+    context = api()
+
+    def change(mapping: EventSourceMapping) -> EventSourceMapping:
+        _check_not_in_use(mapping, "delete")
+        return msgspec.structs.replace(mapping, state="Deleting")
+
+    try:
+        deleting = await _store(context).update(uuid, change)
+    except RecordMissing:
+        raise ResourceNotFoundException(NOT_FOUND) from None
+    return json_response(render(context.settings, deleting), 202)
+
+
+@blueprint.after_app_serving
+async def close_sources_client() -> None:
+    client: Companion | None = current_app.extensions.pop(SOURCES_CLIENT, None)
+    if client is not None:
+        await client.aclose()
+
+
+def _store(context: ApiContext) -> EventSourceMappingStore:
+    return EventSourceMappingStore(context.redis, context.keys)
+
+
+async def _existing(context: ApiContext, uuid: str) -> EventSourceMapping:
+    mapping = await _store(context).get(uuid)
+    if mapping is None:
+        raise ResourceNotFoundException(NOT_FOUND)
+    return mapping
+
+
+def _check_not_in_use(mapping: EventSourceMapping, verb: str) -> None:
+    if mapping.state in TRANSITIONAL:
+        raise ResourceInUseException(IN_USE.format(verb))
+
+
+def _check_settings(body: MappingSettingsInput, mapping: EventSourceMapping) -> None:
+    """An update's members against the mapping's source, with the values it would have."""
+    if mapping.source_service != SQS:
+        check_stream_settings(body)
+        return
+    batch = body.batch_size if body.batch_size is not None else mapping.batch_size
+    window = body.maximum_batching_window_in_seconds
+    window = mapping.maximum_batching_window_s if window is None else window
+    check_sqs_settings(body, mapping.event_source_arn, batch, window)
+
+
+async def _function(context: ApiContext, function_name: str) -> FunctionTarget:
+    """The function (version or alias) the request names; it must exist."""
+    ref = parse_function_name(function_name)
+    try:
+        await resolve(context, ref)
+    except ResourceNotFoundException:
+        raise InvalidParameterValueException("Function does not exist") from None
+    return ref.name, ref.qualifier, qualified_arn(context, ref)
+
+
+async def _check_source_exists(context: ApiContext, source: str, arn: str) -> None:
+    """Ask the companion endpoint whether the queue or stream exists, as Lambda asks SQS or
+    DynamoDB Streams; without a companion there is nobody to ask."""
+    client = _sources_client(context)
+    if source != SQS and not is_stream_arn(arn):
+        raise InvalidParameterValueException(f"Stream not found: {arn}")
+    if client is None:
+        return
+    try:
+        if source == SQS:
+            name, account = queue_name_and_account(arn)
+            query = {"QueueName": name, "QueueOwnerAWSAccountId": account}
+            await client.ok("sqs", "AmazonSQS.GetQueueUrl", query)
+        else:
+            await client.ok(
+                "dynamodb", "DynamoDBStreams_20120810.DescribeStream", {"StreamArn": arn}
+            )
+    except CompanionError as exc:
+        if source == SQS and exc.code in NO_QUEUE_CODES:
+            raise InvalidParameterValueException(NO_QUEUE) from None
+        if source != SQS and exc.code == "ResourceNotFoundException":
+            raise InvalidParameterValueException(f"Stream not found: {arn}") from None
+        raise ServiceException(f"{client.endpoint} refused to describe {arn}: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise ServiceException(f"{client.endpoint} did not answer for {arn}: {exc!r}") from None
+
+
+def _sources_client(context: ApiContext) -> Companion | None:
+    """Tarn's own client of the companion endpoint, made on first use."""
+    if not context.settings.aws_endpoint:
+        return None
+    client: Companion | None = current_app.extensions.get(SOURCES_CLIENT)
+    if client is None:
+        client = Companion(context.settings.aws_endpoint, context.settings.region)
+        current_app.extensions[SOURCES_CLIENT] = client
+    return client
+
+
+def _conflict(existing: EventSourceMapping, name: str) -> ResourceConflictException:
+    arn = existing.event_source_arn
+    if existing.source_service == SQS:
+        return ResourceConflictException(
+            f'An event source mapping with SQS arn (" {arn} ") and function (" {name} ") '
+            f"already exists. Please update or delete the existing mapping with UUID "
+            f"{existing.uuid}"
+        )
+    return ResourceConflictException(
+        f'The event source arn (" {arn} ") and function (" {name} ") provided mapping already '
+        f"exists. Please update or delete the existing mapping with UUID {existing.uuid}"
+    )
+
+
+def _page_size(raw: str | None, source_arn: str | None) -> int:
+    """MaxItems (1 to 10000, at most 100 served), checked with EventSourceArn's pattern."""
+    problems = Problems()
+    problems.pattern(source_arn, "eventSourceArn", ARN_PATTERN)
+    value = None
+    if raw is not None:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidParameterValueException(f"Invalid MaxItems value: {raw}") from None
+        problems.bounds(value, "maxItems", 1, 10000)
+    problems.raise_any()
+    return min(value or LIST_PAGE_MAX, LIST_PAGE_MAX)
