@@ -6,7 +6,6 @@ https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.h
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -29,7 +28,19 @@ CONFIG = "/2019-09-25/functions/<function_name>/event-invoke-config"
 MAX_RETRY_ATTEMPTS = 2
 MIN_EVENT_AGE_S = 60
 MAX_EVENT_AGE_S = 21_600
-DESTINATION_PATTERN = r"arn:aws[a-zA-Z-]*:(sqs|sns|lambda|events):[a-z0-9-]*:\d{12}:.+"
+# botocore's DestinationArn shape (service-2.json): the model check, before AWS's own rules.
+DESTINATION_ARN_PATTERN = (
+    r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"
+    r"([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
+)
+DESTINATION_ARN_MAX = 350
+# Where records can go: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+# (an S3 bucket on failure only; Tarn accepts it, and its worker logs that it cannot deliver).
+DESTINATION_SERVICES = {
+    "on_success": ("sqs", "sns", "lambda", "events"),
+    "on_failure": ("sqs", "sns", "lambda", "events", "s3"),
+}
+DESTINATION_MEMBERS = {"on_success": "onSuccess", "on_failure": "onFailure"}
 DEFAULT_PAGE = 50
 
 
@@ -104,9 +115,9 @@ async def list_configs(function_name: str) -> Response:
 async def _write(function_name: str, *, merge: bool) -> Response:
     context = api()
     body = decode_body(await read_body(), EventInvokeConfigInput)
-    _check(context, body)
+    _check(body)
     ref = await _existing(context, function_name)
-    _check_not_own(context, body, ref.name)
+    await _check_destinations(context, body, ref.name)
     key = context.keys.event_invoke_configs(ref.name)
     qualifier = ref.qualifier or LATEST
 
@@ -140,7 +151,8 @@ def _changed(
     return msgspec.structs.replace(base, **changes)
 
 
-def _check(context: ApiContext, body: EventInvokeConfigInput) -> None:
+def _check(body: EventInvokeConfigInput) -> None:
+    """The model's constraints, then AWS's rule that a request must set something."""
     problems = Problems()
     problems.bounds(body.maximum_retry_attempts, "maximumRetryAttempts", 0, MAX_RETRY_ATTEMPTS)
     problems.bounds(
@@ -149,19 +161,20 @@ def _check(context: ApiContext, body: EventInvokeConfigInput) -> None:
         MIN_EVENT_AGE_S,
         MAX_EVENT_AGE_S,
     )
+    for which, member in DESTINATION_MEMBERS.items():
+        arn = body.destination(which)
+        path = f"destinationConfig.{member}.destination"
+        problems.max_length(arn, path, DESTINATION_ARN_MAX)
+        problems.pattern(arn, path, DESTINATION_ARN_PATTERN)
     problems.raise_any()
-    destinations = [body.destination("on_success"), body.destination("on_failure")]
     if (
         body.maximum_retry_attempts is None
         and body.maximum_event_age_in_seconds is None
-        and not any(destinations)
+        and not any(body.destination(which) for which in DESTINATION_MEMBERS)
     ):
         raise InvalidParameterValueException(
             "You must specify at least one of error handling or destination setting."
         )
-    for arn in filter(None, destinations):
-        if re.fullmatch(DESTINATION_PATTERN, arn) is None:
-            raise InvalidParameterValueException(f"The destination ARN {arn} is invalid.")
 
 
 async def _existing(context: ApiContext, function_name: str) -> FunctionRef:
@@ -171,13 +184,42 @@ async def _existing(context: ApiContext, function_name: str) -> FunctionRef:
     return ref
 
 
-def _check_not_own(context: ApiContext, body: EventInvokeConfigInput, name: str) -> None:
-    own = function_arn(context.settings, name)
-    for arn in (body.destination("on_success"), body.destination("on_failure")):
-        if arn and (arn == own or arn.startswith(own + ":")):
+async def _check_destinations(context: ApiContext, body: EventInvokeConfigInput, name: str) -> None:
+    """AWS's rules for destinations: a service that takes records, an existing function
+    that is not this one; the error messages are AWS's."""
+    for which in DESTINATION_MEMBERS:
+        arn = body.destination(which)
+        if not arn:
+            continue
+        parts = arn.split(":")
+        service = parts[2] if parts[0] == "arn" else ""  # kafka:// is for event sources
+        if service not in DESTINATION_SERVICES[which]:
             raise InvalidParameterValueException(
-                "You can't specify the function as a destination for itself."
+                f"The provided destination config {_config_text(body)} is invalid."
             )
+        if service == "lambda":
+            await _check_function_destination(context, arn, name)
+
+
+async def _check_function_destination(context: ApiContext, arn: str, name: str) -> None:
+    own = function_arn(context.settings, name)
+    resource = arn.split(":", 5)[5]  # function:NAME[:QUALIFIER]
+    target = resource.split(":")[1] if resource.startswith("function:") else ""
+    known = target and arn.startswith(function_arn(context.settings, target))
+    if not known or not await context.redis.exists(context.keys.function(target)):
+        raise InvalidParameterValueException(f"The destination ARN {arn} is invalid.")
+    if arn == own or arn.startswith(own + ":"):
+        raise InvalidParameterValueException(
+            "You can't specify the function as a destination for itself."
+        )
+
+
+def _config_text(body: EventInvokeConfigInput) -> str:
+    """The destination config as AWS's (Java) error message prints it."""
+    success, failure = body.destination("on_success"), body.destination("on_failure")
+    on_success = f"OnSuccess(destination={success})" if success else "null"
+    on_failure = f"OnFailure(destination={failure})" if failure else "null"
+    return f"DestinationConfig(onSuccess={on_success}, onFailure={on_failure})"
 
 
 async def _get(context: ApiContext, ref: FunctionRef) -> EventInvokeConfig | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from typing import Any
 
 import msgspec
@@ -50,13 +51,15 @@ class Destinations:
     async def failed(
         self, event: InvokeAsync, config: EventInvokeConfig | None, condition: str, reply: Outcome
     ) -> None:
-        """OnFailure gets the record; without one, the function's DLQ gets the event."""
-        if config is not None and config.on_failure:
+        """OnFailure gets the record and the function's DLQ the event: either, both or none
+        ("destinations in addition to or instead of a dead-letter queue")."""
+        on_failure = None if config is None else config.on_failure
+        if on_failure:
             record = invocation_record(event, condition, reply)
-            await self._deliver(config.on_failure, record, "Failure", event)
-        elif event.function.dead_letter_target_arn:
+            await self._deliver(on_failure, record, "Failure", event)
+        if event.function.dead_letter_target_arn:
             await self._dead_letter(event, reply)
-        else:
+        if not on_failure and not event.function.dead_letter_target_arn:
             log.warning("event %s dropped (%s): no destination", event.request_id, condition)
 
     async def aclose(self) -> None:
@@ -74,9 +77,9 @@ class Destinations:
                 case "lambda":
                     await self._invoke_lambda(arn, body, event)
                 case "events":
-                    await self._put_event(arn, body.decode(), kind)
+                    await self._put_event(arn, body.decode(), kind, record)
                 case service:
-                    log.warning("destination %s: %s is not supported yet", arn, service)
+                    log.warning("destination %s: Tarn cannot deliver to %s yet", arn, service)
         except Exception:
             log.exception("sending the record of %s to %s failed", event.request_id, arn)
 
@@ -92,17 +95,22 @@ class Destinations:
         except Exception:
             log.exception("sending %s to its dead-letter queue %s failed", event.request_id, arn)
 
-    async def _put_event(self, arn: str, detail: str, kind: str) -> None:
+    async def _put_event(self, arn: str, detail: str, kind: str, record: dict[str, Any]) -> None:
+        """One event on the bus `arn`, as AWS puts it: source "lambda", the record as detail."""
         entry = {
             "Source": "lambda",
             "DetailType": f"Lambda Function Invocation Result - {kind}",
             "Detail": detail,
             "EventBusName": arn,
+            "Resources": [arn, record["requestContext"]["functionArn"]],
         }
-        await self._companion().ok("events", "AWSEvents.PutEvents", {"Entries": [entry]})
+        answer = await self._companion().ok("events", "AWSEvents.PutEvents", {"Entries": [entry]})
+        if answer.get("FailedEntryCount"):
+            raise RuntimeError(f"PutEvents refused the record: {answer.get('Entries')}")
 
     async def _invoke_lambda(self, arn: str, body: bytes, event: InvokeAsync) -> None:
-        """An Event invocation of the destination function, as AWS makes one."""
+        """An Event invocation of the destination function (a request of its own), as AWS
+        makes one."""
         parts = arn.split(":")
         name, qualifier = parts[6], parts[7] if len(parts) > 7 else LATEST
         function = await version_to_invoke(self.redis, self.keys, name, qualifier)
@@ -110,12 +118,13 @@ class Destinations:
             log.warning("destination function %s not found", arn)
             return
         command = InvokeAsync(
-            request_id=event.request_id,
+            request_id=str(uuid.uuid4()),
             function=function,
             payload=body,
             invoked_arn=arn,
             qualifier=qualifier,
             received_ms=now_ms(),
+            trace_id=event.trace_id,
         )
         await publish(self.redis, self.keys.async_invocations, ASYNC_COMMANDS, command)
 
@@ -126,16 +135,17 @@ class Destinations:
 
 
 def invocation_record(event: InvokeAsync, condition: str, reply: Outcome) -> dict[str, Any]:
-    """AWS's invocation record for a destination."""
+    """AWS's invocation record for a destination. Its functionArn always has a qualifier
+    ($LATEST when the caller named none); an event that never ran has no response."""
     response: dict[str, Any] = {"statusCode": 200, "executedVersion": event.function.version}
-    if condition != "Success":
+    if condition != "Success" and event.attempts:
         response["functionError"] = "Unhandled"
     record: dict[str, Any] = {
         "version": "1.0",
         "timestamp": _timestamp(),
         "requestContext": {
             "requestId": event.request_id,
-            "functionArn": event.invoked_arn,
+            "functionArn": f"{event.function.arn}:{event.qualifier}",
             "condition": condition,
             "approximateInvokeCount": event.attempts,
         },

@@ -7,6 +7,7 @@ Delayed retries wait in a Redis sorted set (bus.delays) and go back onto the str
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import assert_never
 
@@ -24,15 +25,22 @@ from bus.messages import (
     InvokeAsync,
 )
 from bus.records import EVENT_INVOKE_CONFIG_DECODER, EventInvokeConfig
+from bus.replies import REPLY_MARGIN_S
 from bus.settings import Settings
 from bus.streams import FIELD, StreamConsumer, consumer_config
 from workers.async_destinations import Destinations
+from workers.async_slots import FunctionSlots
 from workers.invocations import Invoker, Outcome
 
 log = logging.getLogger("tarn.async")
 
 GROUP = "async"
 CONCURRENCY = 256
+# An entry stays pending while its attempt runs, up to the longest function timeout (AWS: 900 s)
+# and the reply margin, then its destinations: it must not look abandoned and be run again
+# meanwhile. A restarted worker resumes its own pending entries at once (same consumer name);
+# only the entries of a worker that never comes back wait this long for another.
+LONGEST_ATTEMPT_MS = (900 + REPLY_MARGIN_S + 60) * 1000
 # AWS's defaults: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
 DEFAULT_MAX_RETRY_ATTEMPTS = 2
 DEFAULT_MAX_EVENT_AGE_S = 21_600
@@ -52,8 +60,11 @@ class AsyncInvoker:
         config = consumer_config(
             settings, keys, stream=keys.async_invocations, group=GROUP, consumer=consumer
         )
+        visibility_ms = max(config.visibility_timeout_ms, LONGEST_ATTEMPT_MS)
+        config = dataclasses.replace(config, visibility_timeout_ms=visibility_ms)
         self.stream = StreamConsumer(redis, config, ASYNC_COMMANDS)
         self.invoker = Invoker(redis, keys)
+        self.slots = FunctionSlots(CONCURRENCY)
         self.destinations = Destinations(settings, redis, keys)
 
     async def run(self) -> None:
@@ -84,7 +95,7 @@ class AsyncInvoker:
         reply = await self._invoke(event)
         match reply:
             case InvocationRejected(status=429):
-                await self._retry_throttled(event)
+                await self._retry_throttled(event, config)
                 return
             case InvocationCompleted(function_error=None):
                 attempted = msgspec.structs.replace(event, attempts=event.attempts + 1)
@@ -106,28 +117,38 @@ class AsyncInvoker:
         log.info(
             "event %s failed attempt %d; retry in %.1f s", event.request_id, event.attempts, delay_s
         )
-        await self._schedule(event, delay_s)
+        await self._schedule(event, config, delay_s)
 
-    async def _retry_throttled(self, event: InvokeAsync) -> None:
+    async def _retry_throttled(self, event: InvokeAsync, config: EventInvokeConfig | None) -> None:
+        """Not an attempt: retried from 1 s later, doubling up to 5 min (default base)."""
         base = self.settings.async_retry_base_s
         delay_s = min(base * THROTTLE_FIRST_SHARE * 2**event.throttles, base * THROTTLE_MAX_SHARE)
-        await self._schedule(msgspec.structs.replace(event, throttles=event.throttles + 1), delay_s)
+        throttled = msgspec.structs.replace(event, throttles=event.throttles + 1)
+        await self._schedule(throttled, config, delay_s)
 
-    async def _schedule(self, event: InvokeAsync, delay_s: float) -> None:
-        due_ms = delays.now_ms() + int(delay_s * 1000)
+    async def _schedule(
+        self, event: InvokeAsync, config: EventInvokeConfig | None, delay_s: float
+    ) -> None:
+        """Run `event` again after `delay_s`, or as it ages out if that comes first: it is
+        then sent on as EventAgeExceeded, when it ages out, not minutes later."""
+        max_age_s = _setting(config, "maximum_event_age_s", DEFAULT_MAX_EVENT_AGE_S)
+        expires_ms = event.received_ms + max_age_s * 1000 + 1
+        due_ms = min(delays.now_ms() + int(delay_s * 1000), expires_ms)
         await delays.schedule(
             self.redis, self.keys.async_delays, due_ms, ASYNC_COMMANDS.encode(event)
         )
 
     async def _invoke(self, event: InvokeAsync) -> Outcome:
-        """Run the event through the pool, exactly as a synchronous Invoke does."""
-        return await self.invoker.invoke(
-            event.function,
-            event.payload,
-            request_id=event.request_id,
-            invoked_arn=event.invoked_arn,
-            trace_id=event.trace_id,
-        )
+        """Run the event through the pool, exactly as a synchronous Invoke does, in one of
+        its function version's slots."""
+        async with self.slots.slot(event.function.qualified_arn):
+            return await self.invoker.invoke(
+                event.function,
+                event.payload,
+                request_id=event.request_id,
+                invoked_arn=event.invoked_arn,
+                trace_id=event.trace_id,
+            )
 
     async def _config(self, event: InvokeAsync) -> EventInvokeConfig | None:
         key = self.keys.event_invoke_configs(event.function.name)

@@ -113,7 +113,7 @@ def test_success_record_reaches_the_on_success_queue(stack: Stack) -> None:
     assert record["version"] == "1.0"
     assert record["requestContext"]["condition"] == "Success"
     assert record["requestContext"]["approximateInvokeCount"] == 1
-    assert record["requestContext"]["functionArn"].endswith(f":function:{name}")
+    assert record["requestContext"]["functionArn"].endswith(f":function:{name}:$LATEST")
     assert record["requestPayload"] == event
     assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
     assert record["responsePayload"] == {"ok": 7}

@@ -1,0 +1,202 @@
+"""How the async worker carries Event invocations through age, throttles and a crash: an event
+past its maximum age is never run, a throttled one waits without using up an attempt, and
+one killed worker loses nothing.
+
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from bus.delays import now_ms
+from bus.keys import Keys
+from bus.messages import ASYNC_COMMANDS, InvokeAsync
+from bus.records import FUNCTION_DECODER, LATEST
+from bus.streams import FIELD
+from tests.api.test_async_invoke import REPORTER, invoke_event, make_queue, quiet, receive
+from tests.api.test_stack import child_pid
+from tests.conftest import Stack, start_stack, stop_stack
+from tests.functions import create_python_function, unique_name
+from tests.waiting import wait_for
+
+# The key prefix of a stack started without TARN_KEY_PREFIX.
+STACK_KEYS = Keys("tarn")
+
+SLOW = """
+import time
+
+def handler(event, context):
+    time.sleep(1.5)
+    return event["n"]
+"""
+
+# Leaves one line per run in the file its event names, then takes its time.
+LINGERING = """
+import time
+
+def handler(event, context):
+    with open(event["path"], "a") as runs:
+        runs.write(context.aws_request_id + "\\n")
+    time.sleep(3)
+"""
+
+# Fails the first attempt at each event, then records the event's id: every event waits in
+# the retry set once, so a killed worker has work in each state to lose.
+SECOND_TIME_LUCKY = """
+import os
+
+def handler(event, context):
+    tried = os.path.join(event["dir"], event["id"] + ".tried")
+    if not os.path.exists(tried):
+        open(tried, "w").close()
+        raise RuntimeError("first attempt fails")
+    with open(os.path.join(event["dir"], "done.txt"), "a") as done:
+        done.write(event["id"] + "\\n")
+"""
+
+
+def stack_redis(stack: Stack) -> Redis:
+    """A client of the stack's own Redis (`tarn up` runs it on a socket in its data dir)."""
+    return Redis(unix_socket_path=str(stack.data_dir / "redis.sock"), socket_timeout=5)
+
+
+StartStack = Callable[[dict[str, str]], Stack]
+
+
+@pytest.fixture
+def own_stack(tmp_path: Path) -> Iterator[StartStack]:
+    """Starts a stack of the test's own with extra TARN_* settings; stops it afterwards."""
+    stacks: list[Stack] = []
+
+    def start(settings: dict[str, str]) -> Stack:
+        stacks.append(start_stack(tmp_path / "data", tmp_path / "tarn.log", settings=settings))
+        return stacks[-1]
+
+    yield start
+    for stack in stacks:
+        if stack.process.poll() is None:
+            stop_stack(stack)
+
+
+def enqueue(stack: Stack, name: str, event: dict[str, object], age_ms: int) -> str:
+    """Put an Event invocation received `age_ms` ago straight onto the stack's async stream,
+    as the API would have put it then; its request id."""
+    redis = stack_redis(stack)
+    try:
+        record = FUNCTION_DECODER.decode(redis.hget(STACK_KEYS.function(name), LATEST))
+        command = InvokeAsync(
+            request_id=str(uuid.uuid4()),
+            function=record,
+            payload=json.dumps(event).encode(),
+            invoked_arn=record.arn,
+            qualifier=LATEST,
+            received_ms=now_ms() - age_ms,
+        )
+        redis.xadd(STACK_KEYS.async_invocations, {FIELD: ASYNC_COMMANDS.encode(command)})
+    finally:
+        redis.close()
+    return command.request_id
+
+
+def test_event_older_than_its_maximum_age_goes_to_on_failure_without_running(
+    stack: Stack,
+) -> None:
+    name = unique_name()
+    create_python_function(stack.client(), name, REPORTER)
+    failure_url, failure_arn = make_queue(stack)
+    stack.client().put_function_event_invoke_config(
+        FunctionName=name,
+        MaximumEventAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": failure_arn}},
+    )
+    runs, _ = make_queue(stack)
+    event = {"report_to": runs, "value": 1}
+    old = enqueue(stack, name, event, age_ms=61_000)
+    young = enqueue(stack, name, event, age_ms=30_000)
+    record = json.loads(receive(stack, failure_url, 1)[0]["Body"])
+    assert record["requestContext"]["requestId"] == old
+    assert record["requestContext"]["condition"] == "EventAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 0
+    assert record["requestPayload"] == event
+    assert "responsePayload" not in record
+    assert [m["Body"] for m in receive(stack, runs, 1)] == [young]  # only the young one ran
+    assert quiet(stack, runs)
+    assert quiet(stack, failure_url)
+
+
+def test_throttled_event_waits_and_runs_without_using_an_attempt(own_stack: StartStack) -> None:
+    stack = own_stack({"TARN_POOL_MAX_ENVIRONMENTS": "1"})
+    name = unique_name()
+    create_python_function(stack.client(), name, SLOW)
+    success_url, success_arn = make_queue(stack)
+    stack.client().put_function_event_invoke_config(
+        FunctionName=name,
+        MaximumRetryAttempts=0,  # a throttle counted as an attempt would end it at once
+        DestinationConfig={"OnSuccess": {"Destination": success_arn}},
+    )
+    invoke_event(stack, name, {"n": 1})
+    invoke_event(stack, name, {"n": 2})
+    redis = stack_redis(stack)
+    try:  # the one the single environment refused waits in the retry set, backing off
+        wait_for(lambda: redis.zcard(STACK_KEYS.async_delays) == 1, 10, "a throttled retry")
+    finally:
+        redis.close()
+    records = [json.loads(m["Body"]) for m in receive(stack, success_url, 2, timeout_s=30)]
+    assert sorted(r["responsePayload"] for r in records) == [1, 2]
+    assert [r["requestContext"]["approximateInvokeCount"] for r in records] == [1, 1]
+
+
+def test_event_running_longer_than_the_visibility_timeout_runs_once(
+    own_stack: StartStack, tmp_path: Path
+) -> None:
+    stack = own_stack({"TARN_VISIBILITY_TIMEOUT_MS": "1000"})
+    name = unique_name()
+    create_python_function(stack.client(), name, LINGERING, Timeout=10)
+    runs = tmp_path / "runs.txt"
+    response = invoke_event(stack, name, {"path": str(runs)})
+    wait_for(runs.exists, 20, "the first run")
+    time.sleep(4)  # past the end of the run, and four visibility timeouts
+    assert runs.read_text().split() == [response["ResponseMetadata"]["RequestId"]]
+
+
+def test_no_event_is_lost_when_the_async_worker_is_killed_mid_burst(
+    own_stack: StartStack, tmp_path: Path
+) -> None:
+    stack = own_stack({"TARN_ASYNC_RETRY_BASE_S": "1"})
+    name = unique_name()
+    create_python_function(stack.client(), name, SECOND_TIME_LUCKY)
+    client = stack.client()
+    ids = [f"e{n:04d}" for n in range(1000)]
+
+    def send(event_id: str) -> int:
+        event = json.dumps({"dir": str(tmp_path), "id": event_id}).encode()
+        response = client.invoke(FunctionName=name, InvocationType="Event", Payload=event)
+        return int(response["StatusCode"])
+
+    with ThreadPoolExecutor(8) as senders:
+        sent = [senders.submit(send, event_id) for event_id in ids]
+        wait_for(lambda: len(list(tmp_path.glob("*.tried"))) >= 300, 30, "300 first attempts")
+        worker = child_pid(stack, "workers async")
+        with stack_redis(stack) as redis:  # the worker's retries wait in Redis, not in memory
+            assert redis.zcard(STACK_KEYS.async_delays) > 0
+        os.kill(worker, signal.SIGKILL)
+        assert not all(f.done() for f in sent), "the burst ended before the kill"
+        assert [f.result(timeout=60) for f in sent] == [202] * len(ids)
+    done = tmp_path / "done.txt"
+    wait_for(lambda: seen(done) == set(ids), 45, "every event's side effect")
+    assert child_pid(stack, "workers async") != worker
+
+
+def seen(done: Path) -> set[str]:
+    return set(done.read_text().split()) if done.exists() else set()
