@@ -80,6 +80,7 @@ class StreamConsumer(Generic[M]):
         self.codec = codec
         self._own_pending_done = False
         self._next_reclaim = 0.0
+        self._in_flight: set[bytes] = set()
 
     async def ensure_group(self) -> None:
         try:
@@ -132,12 +133,16 @@ class StreamConsumer(Generic[M]):
         """Run `handle` on every delivery, at most `concurrency` at once, until cancelled.
 
         `ack="after"` acknowledges once `handle` returns (at least once); a handler that
-        raises leaves the entry pending, to be retried after the visibility timeout.
+        raises leaves the entry pending, to be retried after the visibility timeout. Entries
+        being handled are touched well within the timeout, however long `handle` takes, so
+        only the entries of a consumer that stopped look abandoned.
         `ack="before"` reads with NOACK (at most once), for work a retry would make wrong.
         """
         await self.ensure_group()
         capacity = _Capacity(concurrency)
         async with anyio.create_task_group() as tasks:
+            if ack == "after":
+                tasks.start_soon(self._touch_in_flight_forever)
             while True:
                 await capacity.wait_free()
                 count = min(capacity.free, READ_BATCH_MAX)
@@ -158,6 +163,7 @@ class StreamConsumer(Generic[M]):
         ack: Literal["before", "after"],
         capacity: _Capacity,
     ) -> None:
+        self._in_flight.add(delivery.entry_id)
         try:
             await handle(delivery.message)
         except Exception as exc:
@@ -170,7 +176,27 @@ class StreamConsumer(Generic[M]):
             if ack == "after":
                 await self.ack(delivery.entry_id)
         finally:
+            self._in_flight.discard(delivery.entry_id)
             capacity.release()
+
+    async def _touch_in_flight_forever(self) -> None:
+        """Reset the idle time of the entries being handled (XCLAIM JUSTID to ourselves: the
+        delivery count stays), a few times per visibility timeout."""
+        while True:
+            await anyio.sleep(self.config.visibility_timeout_ms / 3000)
+            if not self._in_flight:
+                continue
+            try:
+                await self.redis.xclaim(
+                    self.config.stream,
+                    self.config.group,
+                    self.config.consumer,
+                    min_idle_time=0,
+                    message_ids=list(self._in_flight),
+                    justid=True,
+                )
+            except Exception:
+                log.warning("touching entries of %s failed", self.config.stream, exc_info=True)
 
     async def _xreadgroup(
         self, from_id: str, count: int, block_ms: int | None, *, noack: bool = False

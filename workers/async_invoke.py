@@ -7,7 +7,6 @@ Delayed retries wait in a Redis sorted set (bus.delays) and go back onto the str
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import assert_never
 
@@ -25,7 +24,6 @@ from bus.messages import (
     InvokeAsync,
 )
 from bus.records import EVENT_INVOKE_CONFIG_DECODER, EventInvokeConfig
-from bus.replies import REPLY_MARGIN_S
 from bus.settings import Settings
 from bus.streams import FIELD, StreamConsumer, consumer_config
 from workers.async_destinations import Destinations
@@ -36,11 +34,6 @@ log = logging.getLogger("tarn.async")
 
 GROUP = "async"
 CONCURRENCY = 256
-# An entry stays pending while its attempt runs, up to the longest function timeout (AWS: 900 s)
-# and the reply margin, then its destinations: it must not look abandoned and be run again
-# meanwhile. A restarted worker resumes its own pending entries at once (same consumer name);
-# only the entries of a worker that never comes back wait this long for another.
-LONGEST_ATTEMPT_MS = (900 + REPLY_MARGIN_S + 60) * 1000
 # AWS's defaults: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
 DEFAULT_MAX_RETRY_ATTEMPTS = 2
 DEFAULT_MAX_EVENT_AGE_S = 21_600
@@ -60,8 +53,6 @@ class AsyncInvoker:
         config = consumer_config(
             settings, keys, stream=keys.async_invocations, group=GROUP, consumer=consumer
         )
-        visibility_ms = max(config.visibility_timeout_ms, LONGEST_ATTEMPT_MS)
-        config = dataclasses.replace(config, visibility_timeout_ms=visibility_ms)
         self.stream = StreamConsumer(redis, config, ASYNC_COMMANDS)
         self.invoker = Invoker(redis, keys)
         self.slots = FunctionSlots(CONCURRENCY)

@@ -132,3 +132,28 @@ async def test_consume_runs_messages_concurrently(redis: Redis, keys: Keys) -> N
 async def nothing_pending(redis: Redis, keys: Keys) -> bool:
     pending = await redis.xpending(keys.function_commands, "functions")
     return bool(pending["pending"] == 0)
+
+
+async def test_entry_handled_longer_than_visibility_timeout_is_not_reclaimed(
+    redis: Redis, keys: Keys
+) -> None:
+    busy = consumer(redis, keys, "busy", visibility_timeout_ms=300)
+    other = consumer(redis, keys, "other", visibility_timeout_ms=300)
+    started = anyio.Event()
+
+    async def long_handler(message: FunctionCommand) -> None:
+        started.set()
+        await anyio.sleep(1.2)  # four visibility timeouts
+
+    await busy.ensure_group()
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("a"))
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(lambda: busy.consume(long_handler, concurrency=1, block_ms=20))
+            await started.wait()
+            for _ in range(10):  # the other consumer keeps looking for abandoned entries
+                await anyio.sleep(0.1)
+                other._next_reclaim = 0
+                assert await other.read(10, 10) == []
+            await eventually(lambda: nothing_pending(redis, keys))
+            tasks.cancel_scope.cancel()
