@@ -82,6 +82,21 @@ class Keys:
         """String with a TTL: the poller process that owns the mapping `uuid` while it lives."""
         return f"{self.prefix}:event-source-mapping:{uuid}:lease"
 
+    # DynamoDB Streams checkpoints
+    def stream_checkpoints(self, uuid: str) -> str:
+        """Hash: shard id -> msgpack ShardCheckpoint, where the mapping `uuid` has got to."""
+        return f"{self.prefix}:event-source-mapping:{uuid}:shards"
+
+    def stream_started(self, uuid: str) -> str:
+        """String, set once the mapping `uuid` has chosen its starting positions (LATEST)."""
+        return f"{self.prefix}:event-source-mapping:{uuid}:started"
+
+    @property
+    def event_source_pollers(self) -> str:
+        """Sorted set: event-source poller processes scored by the epoch ms they last looked in,
+        so each can take its fair share of the mappings."""
+        return f"{self.prefix}:event-source-pollers"
+
     def blob(self, sha256_hex: str) -> str:
         return f"{self.prefix}:blob:{sha256_hex}"
 

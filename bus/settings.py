@@ -35,7 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str = "000000000000"
     executor: str = "auto"  # auto | process | docker
     # Components `GET /_tarn/health` waits for, besides Redis and the API itself.
-    workers: tuple[str, ...] = ("functions", "pool", "async")
+    workers: tuple[str, ...] = ("functions", "pool", "async", "event_sources")
     # Base URL clients reach the API on; empty means http://host:port.
     public_url: str = ""
     # Stream delivery: an entry unacknowledged this long is taken over by another consumer.

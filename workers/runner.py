@@ -23,6 +23,7 @@ from bus.settings import Settings, SettingsError
 log = logging.getLogger("tarn.worker")
 
 GRACE_PERIOD_S = 5.0
+ROLES = "functions, pool, async or event_sources"
 
 
 class Role(Protocol):
@@ -56,7 +57,11 @@ def build_role(name: str, settings: Settings, redis: Redis, keys: Keys) -> Role:
         from workers.async_invoke import AsyncInvoker
 
         return AsyncInvoker(settings, redis, keys, consumer)
-    raise SystemExit(f"unknown worker role {name!r}: choose functions, pool or async")
+    if name == "event_sources":
+        from workers.event_sources.worker import EventSourceWorker
+
+        return EventSourceWorker(settings, redis, keys, consumer)
+    raise SystemExit(f"unknown worker role {name!r}: choose {ROLES}")
 
 
 async def serve_role(name: str, settings: Settings) -> None:
@@ -99,13 +104,15 @@ async def _beat_forever(
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        raise SystemExit("usage: python -m workers <functions|pool|async>")
+        raise SystemExit("usage: python -m workers <functions|pool|async|event_sources>")
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         raise SystemExit(f"tarn: {exc}") from None
     logging.basicConfig(
         level=settings.log_level,
-        format=f"%(asctime)s {argv[0]:<9} %(levelname)s %(message)s",
+        format=f"%(asctime)s {argv[0]:<13} %(levelname)s %(message)s",
     )
+    # httpx logs every request at INFO: each call to the companion, each receive of a poller.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     anyio.run(serve_role, argv[0], settings, backend_options={"use_uvloop": True})

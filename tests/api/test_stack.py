@@ -54,6 +54,7 @@ def test_health_names_every_component(stack: Stack) -> None:
             "functions": "ready",
             "pool": "ready",
             "async": "ready",
+            "event_sources": "ready",
             "companion": "ready",
         },
     }
@@ -72,7 +73,7 @@ def test_functions_survive_a_restart_on_the_same_data_dir(own_stack) -> None:
 def test_sigterm_stops_every_process_it_started(own_stack) -> None:
     stack = own_stack()
     children = descendants(stack.process.pid)
-    assert len(children) >= 5  # redis, api, functions, pool, async
+    assert len(children) >= 6  # redis, api, functions, pool, async, event_sources
     stack.process.send_signal(signal.SIGINT)
     assert stack.process.wait(timeout=15) == 0
     wait_for(lambda: not any(_alive(pid) for pid in children), 5, "children to exit")

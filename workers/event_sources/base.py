@@ -10,7 +10,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import anyio
 import msgspec
+from anyio.abc import TaskGroup
 from redis.asyncio import Redis
 
 from bus.aliases import version_to_invoke
@@ -20,7 +22,13 @@ from bus.keys import Keys
 from bus.messages import InvocationCompleted, InvocationRejected
 from bus.records import EventSourceMapping
 from bus.settings import Settings
+from bus.state import RecordMissing
 from workers.invocations import Invoker, Outcome
+
+# LastProcessingResult as AWS words it.
+# https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html
+PROCESSING_OK = "OK"
+PROCESSING_FAILED = "PROBLEM: Function call failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,9 @@ class PollerContext:
     companion: Companion
     invoker: Invoker
     mappings: EventSourceMappingStore
+    # Tasks that may outlive the poller that started them: an SQS receive still in flight
+    # when its poller stops finishes there and hands its messages back to the queue.
+    detached: TaskGroup | None = None
 
 
 class Poller(Protocol):
@@ -53,6 +64,7 @@ class BatchResult:
     outcome: Outcome
     failed_item_ids: list[str] | None = None  # batchItemFailures' itemIdentifiers, if reported
     malformed_report: bool = False  # ReportBatchItemFailures answer AWS would treat as a failure
+    function_missing: bool = False  # the function or its qualifier is gone
 
     @property
     def succeeded(self) -> bool:
@@ -72,7 +84,7 @@ async def invoke_batch(
         context.redis, context.keys, mapping.function_name, mapping.qualifier
     )
     if function is None:
-        return BatchResult(None)
+        return BatchResult(None, function_missing=True)
     outcome = await context.invoker.invoke(
         function,
         msgspec.json.encode(event),
@@ -109,3 +121,47 @@ def _with_item_failures(outcome: InvocationCompleted) -> BatchResult:
             return BatchResult(outcome, malformed_report=True)
         ids.append(item)
     return BatchResult(outcome, failed_item_ids=ids)
+
+
+class ProcessingResults:
+    """Keeps one mapping's LastProcessingResult: stored when it changes, not once a batch."""
+
+    def __init__(self, context: PollerContext, mapping: EventSourceMapping) -> None:
+        self.mappings = context.mappings
+        self.uuid = mapping.uuid
+        self.last = mapping.last_processing_result
+
+    async def note(self, result: BatchResult) -> None:
+        text = PROCESSING_OK if result.succeeded else PROCESSING_FAILED
+        if text == self.last:
+            return
+        self.last = text
+
+        def change(stored: EventSourceMapping) -> EventSourceMapping:
+            return msgspec.structs.replace(stored, last_processing_result=text)
+
+        try:
+            await self.mappings.update(self.uuid, change)
+        except RecordMissing:
+            pass  # deleted meanwhile; its poller is about to stop
+
+
+class Backoff:
+    """Delays for a polling loop: growing from `first_s` to `max_s`, reset on success."""
+
+    def __init__(self, first_s: float = 0.1, max_s: float = 5.0) -> None:
+        self.first_s = first_s
+        self.max_s = max_s
+        self.next_s = first_s
+
+    def reset(self) -> None:
+        self.next_s = self.first_s
+
+    async def sleep(self, until: anyio.Event | None = None) -> None:
+        """Wait the next delay, or less if `until` is set meanwhile."""
+        delay_s, self.next_s = self.next_s, min(self.next_s * 2, self.max_s)
+        if until is None:
+            await anyio.sleep(delay_s)
+            return
+        with anyio.move_on_after(delay_s):
+            await until.wait()
