@@ -19,8 +19,6 @@ bench/results/async_invoke-<executor>.json. This machine is noisy: read medians.
 from __future__ import annotations
 
 import argparse
-import base64
-import io
 import json
 import os
 import signal
@@ -30,10 +28,9 @@ import tempfile
 import threading
 import time
 import uuid
-import zipfile
 from pathlib import Path
 
-from bench.invoke import Client
+from bench.invoke import Client, create_function
 from bench.stack import RunningStack, running_stack
 
 RESULTS = Path(__file__).parent / "results"
@@ -43,29 +40,6 @@ def handler(event, context):
         out.write(f"{event['n']}\\n")
 """
 DRAIN_TIMEOUT_S = 600
-
-
-def create_function(client: Client, name: str, code: str) -> None:
-    package = io.BytesIO()
-    with zipfile.ZipFile(package, "w") as archive:
-        archive.writestr("app.py", code)
-    request = {
-        "FunctionName": name,
-        "Runtime": "python3.12",
-        "Handler": "app.handler",
-        "Role": "arn:aws:iam::000000000000:role/bench",
-        "Code": {"ZipFile": base64.b64encode(package.getvalue()).decode()},
-    }
-    status, body = client.call("POST", "/2015-03-31/functions", json.dumps(request).encode())
-    if status != 201:
-        raise RuntimeError(f"create answered {status}: {body!r}")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        _, body = client.call("GET", f"/2015-03-31/functions/{name}/configuration")
-        if json.loads(body)["State"] == "Active":
-            return
-        time.sleep(0.01)
-    raise RuntimeError(f"{name} did not become Active")
 
 
 def send_burst(url: str, name: str, path: Path, events: int, clients: int) -> None:

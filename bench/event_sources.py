@@ -41,8 +41,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from bench.async_invoke import create_function
-from bench.invoke import Client
+from bench.invoke import Client, create_function
 from bench.stack import running_stack
 
 RESULTS = Path(__file__).parent / "results"

@@ -49,10 +49,11 @@ class Client:
             raise RuntimeError(f"invoke answered {status}: {body[:200]!r}")
 
 
-def create_function(client: Client, name: str) -> None:
+def create_function(client: Client, name: str, code: str = ECHO) -> None:
+    """A Python function whose `app.py` is `code`, once it is Active."""
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
-        archive.writestr("app.py", ECHO)
+        archive.writestr("app.py", code)
     request = {
         "FunctionName": name,
         "Runtime": "python3.12",
