@@ -96,6 +96,15 @@ def error_code(body: bytes) -> str:
     return str(error.get("__type") or error.get("code") or "").rpartition("#")[2]
 
 
+async def queue_url(companion: Companion, queue_arn: str) -> str:
+    """The URL of the SQS queue `queue_arn` names (GetQueueUrl); CompanionError if none."""
+    _, _, _, _, account, name = queue_arn.split(":", 5)
+    found = await companion.ok(
+        "sqs", "AmazonSQS.GetQueueUrl", {"QueueName": name, "QueueOwnerAWSAccountId": account}
+    )
+    return str(found["QueueUrl"])
+
+
 def query_error_code(body: bytes) -> str:
     """The `<Code>` of an AWS query-protocol error body ("" when there is none)."""
     try:

@@ -15,7 +15,7 @@ import httpx
 import msgspec
 from quart import Blueprint, Response, current_app, request
 
-from bus.aws import Companion, CompanionError
+from bus.aws import Companion, CompanionError, queue_url
 from bus.event_sources import EventSourceMappingStore
 from bus.records import EventSourceMapping
 from bus.state import RecordMissing
@@ -47,7 +47,6 @@ from services.event_source_requests import (
     check_sqs_settings,
     check_stream_settings,
     is_stream_arn,
-    queue_name_and_account,
     source_of,
 )
 from services.function_refs import qualified_arn, resolve
@@ -225,9 +224,7 @@ async def _check_source_exists(context: ApiContext, source: str, arn: str) -> No
         return
     try:
         if source == SQS:
-            name, account = queue_name_and_account(arn)
-            query = {"QueueName": name, "QueueOwnerAWSAccountId": account}
-            await client.ok("sqs", "AmazonSQS.GetQueueUrl", query)
+            await queue_url(client, arn)
         else:
             await client.ok(
                 "dynamodb", "DynamoDBStreams_20120810.DescribeStream", {"StreamArn": arn}

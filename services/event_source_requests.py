@@ -281,12 +281,6 @@ def check_filters(patterns: list[str] | None) -> None:
         raise InvalidParameterValueException(INVALID_FILTER) from None
 
 
-def queue_name_and_account(queue_arn: str) -> tuple[str, str]:
-    """`arn:aws:sqs:region:account:name` -> (name, account)."""
-    parts = queue_arn.split(":", 5)
-    return parts[5], parts[4]
-
-
 def is_stream_arn(arn: str) -> bool:
     """A DynamoDB stream ARN names the table and the stream's label."""
     return re.fullmatch(r"arn:[^:]+:dynamodb:[^:]*:\d*:table/[^/]+/stream/.+", arn) is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bus.aws import Companion, find_text
+from bus.aws import Companion, find_text, queue_url
 
 SNS_VERSION = "2010-03-31"
 # {"Name": {"DataType": "String", "StringValue": "..."}}, SQS's own shape of message attributes.
@@ -17,11 +17,8 @@ async def send_to_queue(
     companion: Companion, queue_arn: str, body: str, attributes: Attributes | None = None
 ) -> str:
     """SendMessage to the queue `queue_arn` names; its MessageId."""
-    _, _, _, _, account, queue = queue_arn.split(":", 5)
-    found = await companion.ok(
-        "sqs", "AmazonSQS.GetQueueUrl", {"QueueName": queue, "QueueOwnerAWSAccountId": account}
-    )
-    message: dict[str, Any] = {"QueueUrl": found["QueueUrl"], "MessageBody": body}
+    url = await queue_url(companion, queue_arn)
+    message: dict[str, Any] = {"QueueUrl": url, "MessageBody": body}
     if attributes:
         message["MessageAttributes"] = attributes
     sent = await companion.ok("sqs", "AmazonSQS.SendMessage", message)

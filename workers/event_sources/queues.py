@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-from bus.aws import Companion
+from bus.aws import Companion, queue_url
 
 log = logging.getLogger("tarn.event_sources")
 
@@ -42,11 +42,7 @@ class Queue:
 
     async def open(self) -> None:
         """Find the queue's URL; CompanionError if there is no such queue."""
-        _, _, _, _, account, name = self.arn.split(":", 5)
-        found = await self.companion.ok(
-            "sqs", "AmazonSQS.GetQueueUrl", {"QueueName": name, "QueueOwnerAWSAccountId": account}
-        )
-        self.url = found["QueueUrl"]
+        self.url = await queue_url(self.companion, self.arn)
 
     async def receive(self, count: int, wait_s: int) -> list[Message]:
         """Up to `count` messages, waiting up to `wait_s` for the first.
