@@ -25,12 +25,11 @@ import signal
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 
-from bench.invoke import Client, create_function
+from bench.invoke import Client, create_function, run_clients
 from bench.stack import RunningStack, running_stack
 
 RESULTS = Path(__file__).parent / "results"
@@ -44,31 +43,21 @@ DRAIN_TIMEOUT_S = 600
 
 def send_burst(url: str, name: str, path: Path, events: int, clients: int) -> None:
     """`events` Event invokes from `clients` threads, each with its own connection."""
-    errors: list[BaseException] = []
     target = f"/2015-03-31/functions/{name}/invocations"
 
     def drive(first: int) -> None:
         client = Client(url)
-        try:
-            for n in range(first, events, clients):
-                payload = json.dumps({"path": str(path), "n": n}).encode()
-                client.connection.request(
-                    "POST", target, body=payload, headers={"X-Amz-Invocation-Type": "Event"}
-                )
-                response = client.connection.getresponse()
-                response.read()
-                if response.status != 202:
-                    raise RuntimeError(f"Event invoke answered {response.status}")
-        except BaseException as exc:
-            errors.append(exc)
+        for n in range(first, events, clients):
+            payload = json.dumps({"path": str(path), "n": n}).encode()
+            client.connection.request(
+                "POST", target, body=payload, headers={"X-Amz-Invocation-Type": "Event"}
+            )
+            response = client.connection.getresponse()
+            response.read()
+            if response.status != 202:
+                raise RuntimeError(f"Event invoke answered {response.status}")
 
-    threads = [threading.Thread(target=drive, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise RuntimeError(f"{len(errors)} clients failed; first: {errors[0]!r}")
+    run_clients(drive, clients)
 
 
 def ran(path: Path) -> int:

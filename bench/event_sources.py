@@ -28,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -41,7 +40,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from bench.invoke import Client, create_function
+from bench.invoke import Client, create_function, run_clients
 from bench.stack import running_stack
 
 RESULTS = Path(__file__).parent / "results"
@@ -148,11 +147,7 @@ def fill(sqs: Any, url: str, count: int) -> float:
             ]
             sqs.send_message_batch(QueueUrl=url, Entries=entries)
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(SEND_THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_clients(send, SEND_THREADS)
     return count / (time.perf_counter() - started)
 
 

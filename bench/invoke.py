@@ -20,6 +20,7 @@ import time
 import urllib.parse
 import uuid
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.stack import running_stack
@@ -102,26 +103,35 @@ def sequential(client: Client, name: str, calls: int) -> list[float]:
 def throughput(url: str, name: str, clients: int, seconds: float) -> float:
     counts = [0] * clients
     stop = time.monotonic() + seconds
-    errors: list[BaseException] = []
 
     def drive(index: int) -> None:
         client = Client(url)
+        while time.monotonic() < stop:
+            client.invoke(name)
+            counts[index] += 1
+
+    started = time.monotonic()
+    run_clients(drive, clients)
+    return sum(counts) / (time.monotonic() - started)
+
+
+def run_clients(drive: Callable[[int], None], clients: int) -> None:
+    """Run `drive(0)` .. `drive(clients - 1)` in threads at once; raise if any failed."""
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
         try:
-            while time.monotonic() < stop:
-                client.invoke(name)
-                counts[index] += 1
+            drive(index)
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=drive, args=(i,)) for i in range(clients)]
-    started = time.monotonic()
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     if errors:
         raise RuntimeError(f"{len(errors)} clients failed; first: {errors[0]!r}")
-    return sum(counts) / (time.monotonic() - started)
 
 
 def main() -> None:
