@@ -230,7 +230,7 @@ class EventSourceWorker:
             running.stopped.set()
 
     async def _poll_again_and_again(self, mapping: EventSourceMapping) -> None:
-        delay_s = RESTART_FIRST_S
+        restarts = Backoff(RESTART_FIRST_S, RESTART_MAX_S)
         while True:
             started = time.monotonic()
             try:
@@ -239,9 +239,8 @@ class EventSourceWorker:
             except Exception as exc:
                 log.warning("poller of mapping %s failed: %r", mapping.uuid, exc)
             if time.monotonic() - started > RESTART_RESET_AFTER_S:
-                delay_s = RESTART_FIRST_S
-            await anyio.sleep(delay_s)
-            delay_s = min(delay_s * 2, RESTART_MAX_S)
+                restarts.reset()
+            await restarts.sleep()
 
     def _poller(self, mapping: EventSourceMapping) -> Poller:
         match mapping.source_service:
