@@ -6,7 +6,6 @@ https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.htm
 
 from __future__ import annotations
 
-import datetime
 import logging
 import uuid
 from typing import Any
@@ -22,7 +21,7 @@ from bus.messages import ASYNC_COMMANDS, InvocationCompleted, InvocationRejected
 from bus.records import LATEST, EventInvokeConfig
 from bus.settings import Settings
 from bus.streams import publish
-from workers.deliveries import send_to_target
+from workers.deliveries import record_timestamp, send_to_target
 from workers.invocations import Outcome
 
 log = logging.getLogger("tarn.async")
@@ -142,7 +141,7 @@ def invocation_record(event: InvokeAsync, condition: str, reply: Outcome) -> dic
         response["functionError"] = "Unhandled"
     record: dict[str, Any] = {
         "version": "1.0",
-        "timestamp": _timestamp(),
+        "timestamp": record_timestamp(),
         "requestContext": {
             "requestId": event.request_id,
             "functionArn": f"{event.function.arn}:{event.qualifier}",
@@ -182,8 +181,3 @@ def _json_or_text(data: bytes) -> Any:
         return msgspec.json.decode(data)
     except msgspec.DecodeError:
         return data.decode(errors="replace")
-
-
-def _timestamp() -> str:
-    now = datetime.datetime.now(datetime.UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

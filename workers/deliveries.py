@@ -4,6 +4,7 @@ what destinations, dead-letter queues and event-source OnFailure targets all do.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from bus.aws import Companion, find_text, queue_url
@@ -50,3 +51,9 @@ async def send_to_target(
             await publish_to_topic(companion, arn, body, attributes)
         case service:
             raise ValueError(f"{arn}: {service} is not a queue or topic")
+
+
+def record_timestamp() -> str:
+    """Now, as AWS's invocation records write `timestamp`: "2019-11-14T18:16:05.568Z"."""
+    now = datetime.datetime.now(datetime.UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

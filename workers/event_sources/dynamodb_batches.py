@@ -21,7 +21,7 @@ import msgspec
 
 from bus.messages import InvocationCompleted, InvocationRejected
 from bus.records import LATEST, EventSourceMapping
-from workers.deliveries import send_to_target
+from workers.deliveries import record_timestamp, send_to_target
 from workers.event_sources.base import (
     BatchResult,
     PollerContext,
@@ -186,7 +186,7 @@ def failure_record(
         },
         "responseContext": _response_context(mapping, outcome),
         "version": RECORD_VERSION,
-        "timestamp": _timestamp(),
+        "timestamp": record_timestamp(),
         "DDBStreamBatchInfo": {
             "shardId": shard_id,
             "startSequenceNumber": first.sequence_number,
@@ -226,11 +226,6 @@ def _setting(value: int | None) -> int:
 
 def _backoff_s(attempt: int) -> float:
     return min(RETRY_FIRST_DELAY_S * 2 ** min(max(attempt - 1, 0), 16), RETRY_MAX_DELAY_S)
-
-
-def _timestamp() -> str:
-    now = datetime.datetime.now(datetime.UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 def _arrival(epoch_s: float) -> str:
