@@ -87,7 +87,7 @@ def _manage_lifetimes(app: Quart, settings: Settings) -> None:
         assert isinstance(task_group, anyio.abc.TaskGroup)
         task_group.cancel_scope.cancel()
         await task_group.__aexit__(None, None, None)
-        await app.extensions["tarn"].redis.aclose()
+        await app.extensions["tarn"].aclose()
 
 
 async def _render_lambda_error(error: LambdaError) -> Response:

@@ -1,4 +1,5 @@
-"""What every request handler needs (settings, Redis, stores, reply inbox), set up once per app."""
+"""What every request handler needs (settings, Redis, stores, reply inbox, Tarn's own client of
+the companion endpoint), set up once per app."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from quart import current_app
 from redis.asyncio import Redis
 
+from bus.aws import Companion
 from bus.keys import Keys
 from bus.replies import ReplyInbox
 from bus.settings import Settings
@@ -21,6 +23,7 @@ class ApiContext:
     functions: FunctionStore
     blobs: BlobStore
     inbox: ReplyInbox
+    aws: Companion | None  # None without a companion endpoint: then nobody is asked
 
     @classmethod
     def create(cls, settings: Settings, redis: Redis) -> ApiContext:
@@ -32,7 +35,15 @@ class ApiContext:
             functions=FunctionStore(redis, keys),
             blobs=BlobStore(redis, keys),
             inbox=ReplyInbox(redis, keys),
+            aws=Companion(settings.aws_endpoint, settings.region)
+            if settings.aws_endpoint
+            else None,
         )
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+        if self.aws is not None:
+            await self.aws.aclose()
 
 
 def api() -> ApiContext:

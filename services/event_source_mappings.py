@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import msgspec
-from quart import Blueprint, Response, current_app, request
+from quart import Blueprint, Response, request
 
-from bus.aws import Companion, CompanionError, queue_url
+from bus.aws import CompanionError, queue_url
 from bus.event_sources import EventSourceMappingStore
 from bus.records import EventSourceMapping
 from bus.state import RecordMissing
@@ -67,7 +67,6 @@ NO_QUEUE = (
     "not exist or you do not have access to it."
 )
 NO_QUEUE_CODES = ("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue")
-SOURCES_CLIENT = "event-sources-companion"
 
 # The function a mapping invokes: bare name, qualifier, and FunctionArn as AWS renders it.
 FunctionTarget = tuple[str, str | None, str]
@@ -170,13 +169,6 @@ async def delete_mapping(uuid: str) -> Response:
     return json_response(render(context.settings, deleting), 202)
 
 
-@blueprint.after_app_serving
-async def close_sources_client() -> None:
-    client: Companion | None = current_app.extensions.pop(SOURCES_CLIENT, None)
-    if client is not None:
-        await client.aclose()
-
-
 def _store(context: ApiContext) -> EventSourceMappingStore:
     return EventSourceMappingStore(context.redis, context.keys)
 
@@ -217,7 +209,7 @@ async def _function(context: ApiContext, function_name: str) -> FunctionTarget:
 async def _check_source_exists(context: ApiContext, source: str, arn: str) -> None:
     """Ask the companion endpoint whether the queue or stream exists, as Lambda asks SQS or
     DynamoDB Streams; without a companion there is nobody to ask."""
-    client = _sources_client(context)
+    client = context.aws
     if source != SQS and not is_stream_arn(arn):
         raise InvalidParameterValueException(f"Stream not found: {arn}")
     if client is None:
@@ -237,17 +229,6 @@ async def _check_source_exists(context: ApiContext, source: str, arn: str) -> No
         raise ServiceException(f"{client.endpoint} refused to describe {arn}: {exc}") from None
     except httpx.HTTPError as exc:
         raise ServiceException(f"{client.endpoint} did not answer for {arn}: {exc!r}") from None
-
-
-def _sources_client(context: ApiContext) -> Companion | None:
-    """Tarn's own client of the companion endpoint, made on first use."""
-    if not context.settings.aws_endpoint:
-        return None
-    client: Companion | None = current_app.extensions.get(SOURCES_CLIENT)
-    if client is None:
-        client = Companion(context.settings.aws_endpoint, context.settings.region)
-        current_app.extensions[SOURCES_CLIENT] = client
-    return client
 
 
 def _conflict(existing: EventSourceMapping, name: str) -> ResourceConflictException:
