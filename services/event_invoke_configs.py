@@ -18,7 +18,14 @@ from services.arns import FunctionRef, function_arn
 from services.context import ApiContext, api
 from services.errors import InvalidParameterValueException, ResourceNotFoundException
 from services.function_refs import function_ref, resolve
-from services.function_requests import Problems, RequestShape, decode_body, read_body
+from services.function_requests import (
+    DESTINATION_ARN_PATTERN,
+    DestinationConfigInput,
+    Problems,
+    RequestShape,
+    decode_body,
+    read_body,
+)
 from services.responses import json_response
 
 blueprint = Blueprint("event_invoke_configs", __name__)
@@ -28,11 +35,6 @@ CONFIG = "/2019-09-25/functions/<function_name>/event-invoke-config"
 MAX_RETRY_ATTEMPTS = 2
 MIN_EVENT_AGE_S = 60
 MAX_EVENT_AGE_S = 21_600
-# botocore's DestinationArn shape (service-2.json): the model check, before AWS's own rules.
-DESTINATION_ARN_PATTERN = (
-    r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"
-    r"([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
-)
 DESTINATION_ARN_MAX = 350
 # Where records can go: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
 # (an S3 bucket on failure only; Tarn accepts it, and its worker logs that it cannot deliver).
@@ -42,15 +44,6 @@ DESTINATION_SERVICES = {
 }
 DESTINATION_MEMBERS = {"on_success": "onSuccess", "on_failure": "onFailure"}
 DEFAULT_PAGE = 50
-
-
-class DestinationInput(RequestShape):
-    destination: str | None = None
-
-
-class DestinationConfigInput(RequestShape):
-    on_success: DestinationInput | None = None
-    on_failure: DestinationInput | None = None
 
 
 class EventInvokeConfigInput(RequestShape):

@@ -14,17 +14,18 @@ import msgspec
 
 from bus.filters import InvalidFilterPattern, compile_filter
 from services.errors import InvalidParameterValueException
-from services.function_requests import Problems, RequestShape
+from services.function_requests import (
+    DESTINATION_ARN_PATTERN,
+    DestinationConfigInput,
+    Problems,
+    RequestShape,
+)
 
 SQS = "sqs"
 DYNAMODB = "dynamodb"
-# botocore's Arn and DestinationArn patterns.
+# botocore's Arn pattern.
 ARN_PATTERN = (
     r"arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
-)
-DESTINATION_PATTERN = (
-    r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"
-    r"([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
 )
 POSITIONS = ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON")  # in the order AWS lists them
 RESPONSE_TYPES = ("ReportBatchItemFailures",)
@@ -51,15 +52,6 @@ NO_WINDOW = (
     "Maximum batch window in seconds must be greater than 0 if maximum batch size is "
     "greater than 10"
 )
-
-
-class DestinationInput(RequestShape):
-    destination: str | None = None
-
-
-class DestinationConfigInput(RequestShape):
-    on_success: DestinationInput | None = None
-    on_failure: DestinationInput | None = None
 
 
 class FilterInput(RequestShape):
@@ -157,7 +149,7 @@ def _check_destinations(body: MappingSettingsInput, problems: Problems) -> None:
         if target and target.destination is not None:
             member = f"destinationConfig.{which}.destination"
             problems.max_length(target.destination, member, 350)
-            problems.pattern(target.destination, member, DESTINATION_PATTERN)
+            problems.pattern(target.destination, member, DESTINATION_ARN_PATTERN)
 
 
 def _check_response_types(types: list[str] | None, problems: Problems) -> None:

@@ -26,6 +26,23 @@ class RequestShape(msgspec.Struct, rename="pascal", omit_defaults=True):
     pass
 
 
+# botocore's DestinationConfig and DestinationArn shapes (service-2.json), which event-invoke
+# configs and event source mappings share.
+DESTINATION_ARN_PATTERN = (
+    r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"
+    r"([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
+)
+
+
+class DestinationInput(RequestShape):
+    destination: str | None = None
+
+
+class DestinationConfigInput(RequestShape):
+    on_success: DestinationInput | None = None
+    on_failure: DestinationInput | None = None
+
+
 class CodeInput(RequestShape):
     zip_file: bytes | None = None
     s3_bucket: str | None = None
