@@ -6,7 +6,7 @@ defaults, so processes of two releases read each other's messages during a rolli
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import msgspec
 
@@ -87,11 +87,16 @@ class InvocationCompleted(Message, frozen=True):
     log_tail: bytes | None = None
 
 
+# The AWS errors a worker may refuse an invocation with; each names an error class of the API
+# (services/errors.py), which a test checks.
+RejectionCode = Literal["TooManyRequestsException", "ServiceException"]
+
+
 class InvocationRejected(Message, frozen=True):
     """The invocation never ran: the API answers with this AWS error instead."""
 
     request_id: str
-    error_type: str
+    error_type: RejectionCode
     message: str
     status: int = 500
 

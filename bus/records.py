@@ -5,9 +5,41 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import msgspec
 
+from bus.arns import service_of
+
 LATEST = "$LATEST"
+
+
+class State(StrEnum):
+    """A function version's State. https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html"""
+
+    PENDING = "Pending"
+    ACTIVE = "Active"
+    INACTIVE = "Inactive"
+    FAILED = "Failed"
+
+
+class LastUpdateStatus(StrEnum):
+    IN_PROGRESS = "InProgress"
+    SUCCESSFUL = "Successful"
+    FAILED = "Failed"
+
+
+class MappingState(StrEnum):
+    """An event source mapping's State: the API sets the transitional ones, the poller that
+    holds the mapping's lease settles them."""
+
+    CREATING = "Creating"
+    ENABLING = "Enabling"
+    ENABLED = "Enabled"
+    DISABLING = "Disabling"
+    DISABLED = "Disabled"
+    UPDATING = "Updating"
+    DELETING = "Deleting"
 
 
 class LayerCode(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,10 +85,10 @@ class FunctionVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
     code_size: int = 0
     revision_id: str = ""
     last_modified: str = ""
-    state: str = "Pending"
+    state: State = State.PENDING
     state_reason: str | None = None
     state_reason_code: str | None = None
-    last_update_status: str | None = None
+    last_update_status: LastUpdateStatus | None = None
     last_update_status_reason: str | None = None
     last_update_status_reason_code: str | None = None
     layer_code: list[LayerCode] = msgspec.field(default_factory=list)  # `layers`, in order
@@ -67,7 +99,9 @@ class FunctionVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     @property
     def updating(self) -> bool:
-        return self.state == "Pending" or self.last_update_status == "InProgress"
+        return (
+            self.state == State.PENDING or self.last_update_status == LastUpdateStatus.IN_PROGRESS
+        )
 
 
 class Alias(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -143,7 +177,7 @@ class EventSourceMapping(msgspec.Struct, kw_only=True, omit_defaults=True):
     function_arn: str  # as AWS renders FunctionArn: qualified when the request qualified it
     qualifier: str | None = None  # version or alias; None means $LATEST
     enabled: bool = True
-    state: str = "Creating"
+    state: MappingState = MappingState.CREATING
     state_transition_reason: str = "USER_INITIATED"
     last_modified: float = 0.0  # epoch seconds
     last_processing_result: str = "No records processed"
@@ -166,16 +200,8 @@ class EventSourceMapping(msgspec.Struct, kw_only=True, omit_defaults=True):
     @property
     def source_service(self) -> str:
         """ "sqs", "dynamodb", "kinesis", ...: the service in the source ARN."""
-        return self.event_source_arn.split(":")[2]
+        return service_of(self.event_source_arn)
 
     @property
     def reports_item_failures(self) -> bool:
         return "ReportBatchItemFailures" in self.function_response_types
-
-
-RECORD_ENCODER = msgspec.msgpack.Encoder()
-FUNCTION_DECODER = msgspec.msgpack.Decoder(FunctionVersion)
-ALIAS_DECODER = msgspec.msgpack.Decoder(Alias)
-LAYER_DECODER = msgspec.msgpack.Decoder(LayerVersion)
-EVENT_INVOKE_CONFIG_DECODER = msgspec.msgpack.Decoder(EventInvokeConfig)
-EVENT_SOURCE_MAPPING_DECODER = msgspec.msgpack.Decoder(EventSourceMapping)

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from bus.keys import Keys
 from bus.messages import INVOCATION_COMMANDS, REPLIES, InvokeFunction, Reply
+from bus.records import FunctionVersion
 from bus.streams import FIELD, publish
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,29 @@ class ReplyInbox:
         """Register interest before publishing the request, so no reply can slip past."""
         self._waiters[request_id] = _Waiter()
 
-    async def invoke(self, command: InvokeFunction) -> Reply | None:
-        """Publish `command` (whose reply_to is this inbox) to the pool; its reply, or None
+    async def invoke(
+        self,
+        function: FunctionVersion,
+        payload: bytes,
+        *,
+        request_id: str,
+        invoked_arn: str,
+        client_context: str | None = None,
+        log_tail: bool = False,
+        trace_id: str = "",
+    ) -> Reply | None:
+        """Publish one InvokeFunction, replying to this inbox, to the pool; its reply, or None
         when none came within the function's timeout and REPLY_MARGIN_S."""
+        command = InvokeFunction(
+            request_id=request_id,
+            function=function,
+            payload=payload,
+            reply_to=self.key,
+            invoked_arn=invoked_arn,
+            client_context=client_context,
+            log_tail=log_tail,
+            trace_id=trace_id,
+        )
         self.expect(command.request_id)
         try:
             await publish(self.redis, self._invocations, INVOCATION_COMMANDS, command)

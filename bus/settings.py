@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
@@ -33,7 +34,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     key_prefix: str = "tarn"
     region: str = "us-east-1"
     account_id: str = "000000000000"
-    executor: str = "auto"  # auto | process | docker
+    executor: Literal["auto", "process", "docker"] = "auto"
     # Components `GET /_tarn/health` waits for, besides Redis and the API itself.
     workers: tuple[str, ...] = ("functions", "pool", "async", "event_sources")
     # Base URL clients reach the API on; empty means http://host:port.
@@ -58,7 +59,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Runtime images other than public.ecr.aws/lambda/<lang>:<tag>, as
     # "python3.12=registry/python:3.12,nodejs20.x=registry/node:20".
     image_overrides: str = ""
-    image_pull: str = "missing"  # missing: pull an absent image once | always: on every provision
+    # missing: pull an absent image once | always: on every provision
+    image_pull: Literal["missing", "always"] = "missing"
     # The Parameters and Secrets extension each pool worker serves on 127.0.0.1 (AWS's port;
     # 0: any free port). Functions find it in PARAMETERS_SECRETS_EXTENSION_HTTP_PORT.
     extension_port: int = 2773

@@ -11,8 +11,8 @@ import uuid
 import msgspec
 from quart import Blueprint, Response, request
 
-from bus.aliases import AliasChange, AliasStore
 from bus.records import LATEST, Alias
+from bus.stores.aliases import AliasChange
 from services.arns import FunctionRef
 from services.context import ApiContext, api
 from services.errors import (
@@ -93,7 +93,7 @@ async def create_alias(function_name: str) -> Response:
             raise ResourceConflictException(f"Alias already exists: {arn}")
         return alias
 
-    await _store(context).write(name, alias.name, change)
+    await context.stores.aliases.write(name, alias.name, change)
     return json_response(render_alias(context, alias), 201)
 
 
@@ -101,7 +101,7 @@ async def create_alias(function_name: str) -> Response:
 async def get_alias(function_name: str, alias_name: str) -> Response:
     context = api()
     name = await _existing_function(context, function_name, alias_name)
-    alias = await _store(context).get(name, alias_name)
+    alias = await context.stores.aliases.get(name, alias_name)
     if alias is None:
         arn = _arn(context, name, alias_name)
         raise ResourceNotFoundException(f"Cannot find alias arn: {arn}")
@@ -117,7 +117,7 @@ async def list_aliases(function_name: str) -> Response:
     problems.pattern(version, "functionVersion", VERSION_PATTERN)
     problems.raise_any()
     max_items = page_size(request.args.get("MaxItems"))
-    aliases = await _store(context).all(name)
+    aliases = await context.stores.aliases.all(name)
     marker = request.args.get("Marker")
     matching = [
         a
@@ -140,7 +140,7 @@ async def update_alias(function_name: str, alias_name: str) -> Response:
     problems.raise_any()
     name = await _existing_function(context, function_name, alias_name)
     change = _updated(context, body, name, alias_name)
-    updated = await _store(context).write(name, alias_name, change)
+    updated = await context.stores.aliases.write(name, alias_name, change)
     return json_response(render_alias(context, updated))
 
 
@@ -148,7 +148,7 @@ async def update_alias(function_name: str, alias_name: str) -> Response:
 async def delete_alias(function_name: str, alias_name: str) -> Response:
     context = api()
     name = await _existing_function(context, function_name, alias_name)
-    await _store(context).delete(name, alias_name)
+    await context.stores.aliases.delete(name, alias_name)
     return Response(b"", status=204)
 
 
@@ -246,14 +246,10 @@ async def _existing_function(
         problems.pattern(alias_name, "name", ALIAS_PATTERN)
         problems.raise_any()
     name = function_ref(function_name).name
-    if await context.functions.get(name) is None:
+    if await context.stores.functions.get(name) is None:
         raise function_missing(context, name)
     return name
 
 
 def _arn(context: ApiContext, function_name: str, alias_name: str) -> str:
     return qualified_arn(context, FunctionRef(function_name, alias_name))
-
-
-def _store(context: ApiContext) -> AliasStore:
-    return AliasStore(context.redis, context.keys)

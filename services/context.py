@@ -12,7 +12,7 @@ from bus.aws import Companion
 from bus.keys import Keys
 from bus.replies import ReplyInbox
 from bus.settings import Settings
-from bus.state import BlobStore, FunctionStore
+from bus.stores import Stores
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,8 +20,7 @@ class ApiContext:
     settings: Settings
     redis: Redis
     keys: Keys
-    functions: FunctionStore
-    blobs: BlobStore
+    stores: Stores
     inbox: ReplyInbox
     aws: Companion | None  # None without a companion endpoint: then nobody is asked
 
@@ -32,8 +31,7 @@ class ApiContext:
             settings=settings,
             redis=redis,
             keys=keys,
-            functions=FunctionStore(redis, keys),
-            blobs=BlobStore(redis, keys),
+            stores=Stores.create(redis, keys),
             inbox=ReplyInbox(redis, keys),
             aws=Companion(settings.aws_endpoint, settings.region)
             if settings.aws_endpoint

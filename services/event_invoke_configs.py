@@ -12,8 +12,7 @@ from typing import Any
 import msgspec
 from quart import Blueprint, Response, request
 
-from bus.records import EVENT_INVOKE_CONFIG_DECODER, LATEST, RECORD_ENCODER, EventInvokeConfig
-from bus.transactions import transaction
+from bus.records import LATEST, EventInvokeConfig
 from services.arns import FunctionRef, function_arn
 from services.context import ApiContext, api
 from services.errors import InvalidParameterValueException, ResourceNotFoundException
@@ -81,8 +80,7 @@ async def get_config(function_name: str) -> Response:
 async def delete_config(function_name: str) -> Response:
     context = api()
     ref = await _existing(context, function_name)
-    key = context.keys.event_invoke_configs(ref.name)
-    if not await context.redis.hdel(key, ref.qualifier or LATEST):
+    if not await context.stores.event_invoke_configs.delete(ref.name, ref.qualifier or LATEST):
         raise _no_config(context, ref)
     return Response(b"", status=204)
 
@@ -91,10 +89,7 @@ async def delete_config(function_name: str) -> Response:
 async def list_configs(function_name: str) -> Response:
     context = api()
     name = (await _existing(context, function_name)).name
-    raw = await context.redis.hgetall(context.keys.event_invoke_configs(name))
-    configs = sorted(
-        (EVENT_INVOKE_CONFIG_DECODER.decode(v) for v in raw.values()), key=lambda c: c.qualifier
-    )
+    configs = await context.stores.event_invoke_configs.all(name)
     marker = request.args.get("Marker")
     matching = [c for c in configs if not marker or c.qualifier > marker]
     max_items = int(request.args.get("MaxItems") or DEFAULT_PAGE)
@@ -111,21 +106,14 @@ async def _write(function_name: str, *, merge: bool) -> Response:
     _check(body)
     ref = await _existing(context, function_name)
     await _check_destinations(context, body, ref.name)
-    key = context.keys.event_invoke_configs(ref.name)
     qualifier = ref.qualifier or LATEST
 
-    async def attempt(pipe: Any) -> EventInvokeConfig:
-        raw = await pipe.hget(key, qualifier)
-        current = None if raw is None else EVENT_INVOKE_CONFIG_DECODER.decode(raw)
+    def change(current: EventInvokeConfig | None) -> EventInvokeConfig:
         if merge and current is None:
             raise _no_config(context, ref)
-        config = _changed(current if merge else None, body, ref.name, qualifier)
-        pipe.multi()
-        pipe.hset(key, qualifier, RECORD_ENCODER.encode(config))
-        await pipe.execute()
-        return config
+        return _changed(current if merge else None, body, ref.name, qualifier)
 
-    config = await transaction(context.redis, (key,), attempt)
+    config = await context.stores.event_invoke_configs.write(ref.name, qualifier, change)
     return json_response(render(context, config))
 
 
@@ -216,9 +204,7 @@ def _config_text(body: EventInvokeConfigInput) -> str:
 
 
 async def _get(context: ApiContext, ref: FunctionRef) -> EventInvokeConfig | None:
-    key = context.keys.event_invoke_configs(ref.name)
-    raw = await context.redis.hget(key, ref.qualifier or LATEST)
-    return None if raw is None else EVENT_INVOKE_CONFIG_DECODER.decode(raw)
+    return await context.stores.event_invoke_configs.get(ref.name, ref.qualifier or LATEST)
 
 
 def _no_config(context: ApiContext, ref: FunctionRef) -> ResourceNotFoundException:

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from bus.records import EventSourceMapping
+from bus.records import EventSourceMapping, MappingState
 from bus.settings import Settings
 from services.event_source_requests import (
     SQS,
@@ -34,7 +34,13 @@ STREAM_DEFAULTS: dict[str, Any] = {
     "tumbling_window_s": 0,
 }
 # The states the API sets; the poller that holds the mapping's lease settles them.
-TRANSITIONAL = ("Creating", "Enabling", "Disabling", "Updating", "Deleting")
+TRANSITIONAL = (
+    MappingState.CREATING,
+    MappingState.ENABLING,
+    MappingState.DISABLING,
+    MappingState.UPDATING,
+    MappingState.DELETING,
+)
 # What an update's members change on the record, by member and record field.
 UPDATED_FIELDS = (
     ("batch_size", "batch_size"),
@@ -63,7 +69,7 @@ def new_mapping(
         function_arn=function_arn,
         qualifier=qualifier,
         enabled=body.enabled is not False,
-        state="Creating",
+        state=MappingState.CREATING,
         state_transition_reason=SQS_REASON if source == SQS else STREAM_REASON,
         last_modified=time.time(),
         starting_position=body.starting_position,
@@ -104,9 +110,9 @@ def updated_mapping(
         changes["kms_key_arn"] = body.kms_key_arn or None
     enabled = mapping.enabled if body.enabled is None else body.enabled
     if enabled != mapping.enabled:
-        changes["state"] = "Enabling" if enabled else "Disabling"
+        changes["state"] = MappingState.ENABLING if enabled else MappingState.DISABLING
     else:
-        changes["state"] = "Updating"
+        changes["state"] = MappingState.UPDATING
     return msgspec.structs.replace(mapping, **changes, enabled=enabled, last_modified=time.time())
 
 

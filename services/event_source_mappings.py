@@ -16,9 +16,8 @@ import msgspec
 from quart import Blueprint, Response, request
 
 from bus.aws import CompanionError, queue_url
-from bus.event_sources import EventSourceMappingStore
-from bus.records import EventSourceMapping
-from bus.state import RecordMissing
+from bus.records import EventSourceMapping, MappingState
+from bus.stores import RecordMissing
 from services.arns import parse_function_name
 from services.context import ApiContext, api
 from services.errors import (
@@ -85,7 +84,7 @@ async def create_mapping() -> Response:
     name, qualifier, function_arn = await _function(context, body.function_name)
     await _check_source_exists(context, source, body.event_source_arn)
     mapping = new_mapping(body, source, name, qualifier, function_arn)
-    existing = await _store(context).create(
+    existing = await context.stores.event_source_mappings.create(
         mapping,
         duplicate=lambda other: (
             other.event_source_arn == mapping.event_source_arn
@@ -115,7 +114,7 @@ async def list_mappings() -> Response:
         function_arn = qualified_arn(context, parse_function_name(function_name))
     matching = [
         m
-        for m in await _store(context).all()
+        for m in await context.stores.event_source_mappings.all()
         if source_arn in (None, m.event_source_arn) and function_arn in (None, m.function_arn)
     ]
     marker = request.args.get("Marker")
@@ -148,7 +147,7 @@ async def update_mapping(uuid: str) -> Response:
         return updated_mapping(mapping, body, function)
 
     try:
-        updated = await _store(context).update(uuid, change)
+        updated = await context.stores.event_source_mappings.update(uuid, change)
     except RecordMissing:
         raise ResourceNotFoundException(NOT_FOUND) from None
     return json_response(render(context.settings, updated), 202)
@@ -160,21 +159,17 @@ async def delete_mapping(uuid: str) -> Response:
 
     def change(mapping: EventSourceMapping) -> EventSourceMapping:
         _check_not_in_use(mapping, "delete")
-        return msgspec.structs.replace(mapping, state="Deleting")
+        return msgspec.structs.replace(mapping, state=MappingState.DELETING)
 
     try:
-        deleting = await _store(context).update(uuid, change)
+        deleting = await context.stores.event_source_mappings.update(uuid, change)
     except RecordMissing:
         raise ResourceNotFoundException(NOT_FOUND) from None
     return json_response(render(context.settings, deleting), 202)
 
 
-def _store(context: ApiContext) -> EventSourceMappingStore:
-    return EventSourceMappingStore(context.redis, context.keys)
-
-
 async def _existing(context: ApiContext, uuid: str) -> EventSourceMapping:
-    mapping = await _store(context).get(uuid)
+    mapping = await context.stores.event_source_mappings.get(uuid)
     if mapping is None:
         raise ResourceNotFoundException(NOT_FOUND)
     return mapping

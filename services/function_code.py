@@ -129,7 +129,7 @@ async def load(context: ApiContext, source: CodeSource) -> StoredCode:
         sha256_hex = await anyio.to_thread.run_sync(_check_and_hash, data)
     else:
         sha256_hex = _check_and_hash(data)
-    await context.blobs.put(data, sha256_hex)
+    await context.stores.blobs.put(data, sha256_hex)
     return StoredCode(sha256_hex, len(data))
 
 
@@ -169,7 +169,7 @@ def location(context: ApiContext, sha256_hex: str) -> str:
 
 @blueprint.get("/_tarn/code/<sha256_hex>")
 async def download(sha256_hex: str) -> Response:
-    data = await api().blobs.get(sha256_hex) if len(sha256_hex) == 64 else None
+    data = await api().stores.blobs.get(sha256_hex) if len(sha256_hex) == 64 else None
     if data is None:
         raise ResourceNotFoundException("Code not found")
     return Response(data, content_type="application/zip")

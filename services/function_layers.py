@@ -9,8 +9,8 @@ import re
 import anyio
 
 from bus.archives import MAX_UNZIPPED_BYTES, check_archive
-from bus.layers import LayerStore
 from bus.records import LayerCode
+from bus.stores import LayerStore
 from services import function_code
 from services.context import ApiContext
 from services.errors import InvalidParameterValueException
@@ -28,7 +28,7 @@ async def resolve_layers(context: ApiContext, arns: list[str] | None) -> list[La
         return None
     if len(arns) > MAX_LAYERS:
         raise InvalidParameterValueException(f"Cannot reference more than {MAX_LAYERS} layers.")
-    store = LayerStore(context.redis, context.keys)
+    store = context.stores.layers
     seen: dict[str, str] = {}
     layers = []
     for arn in arns:
@@ -65,7 +65,7 @@ async def check_combined_size(
     """Refuse code and layers that would unzip to more than Lambda's 250 MB."""
     if not layers:
         return
-    code_size = await unzipped_size(await context.blobs.get(code_sha256_hex) or b"")
+    code_size = await unzipped_size(await context.stores.blobs.get(code_sha256_hex) or b"")
     total = code_size + sum(layer.unzipped_size for layer in layers)
     if total > MAX_UNZIPPED_BYTES:
         raise InvalidParameterValueException(

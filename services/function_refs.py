@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from quart import request
 
-from bus.aliases import AliasStore, is_version, pick_version
+from bus.aliases import is_version, pick_version
 from bus.records import LATEST, Alias, FunctionVersion
 from services.arns import FunctionRef, function_arn, parse_function_name
 from services.context import ApiContext
@@ -43,11 +43,11 @@ async def resolve(context: ApiContext, ref: FunctionRef, *, routed: bool = False
     version = ref.qualifier or LATEST
     alias = None
     if not is_version(version):
-        alias = await AliasStore(context.redis, context.keys).get(ref.name, version)
+        alias = await context.stores.aliases.get(ref.name, version)
         if alias is None:
             raise not_found(context, ref)
         version = pick_version(alias) if routed else alias.function_version
-    record = await context.functions.get(ref.name, version)
+    record = await context.stores.functions.get(ref.name, version)
     if record is None:
         raise not_found(context, ref)
     return Resolved(record, qualified_arn(context, ref), alias)

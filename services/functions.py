@@ -13,9 +13,9 @@ from collections.abc import Callable
 import msgspec
 from quart import Blueprint, Response, request
 
-from bus.aliases import AliasStore, is_version
-from bus.records import LATEST, FunctionVersion, LayerCode
-from bus.state import RecordMissing
+from bus.aliases import is_version
+from bus.records import LATEST, FunctionVersion, LastUpdateStatus, LayerCode, State
+from bus.stores import RecordMissing
 from services import function_code
 from services.arns import FunctionRef, function_arn, parse_function_name
 from services.configurations import last_modified_now, render_configuration, render_listed
@@ -88,14 +88,14 @@ async def create_function() -> Response:
         revision_id=str(uuid.uuid4()),
         last_modified=last_modified_now(),
         log_group=f"/aws/lambda/{name}",
-        state="Pending",
+        state=State.PENDING,
         state_reason="The function is being created.",
         state_reason_code="Creating",
     )
     record = _apply_configuration(record, body, layers)
     if body.architectures:
         record.architectures = body.architectures
-    if not await context.functions.create(record, body.tags or {}):
+    if not await context.stores.functions.create(record, body.tags or {}):
         raise ResourceConflictException(f"Function already exist: {name}")
     await provision(context, record)
     if body.publish:
@@ -109,10 +109,10 @@ async def list_functions() -> Response:
     context = api()
     marker = request.args.get("Marker") or None
     max_items = page_size(request.args.get("MaxItems"))
-    names = await context.functions.names_after(marker, max_items + 1)
+    names = await context.stores.functions.names_after(marker, max_items + 1)
     more = len(names) > max_items
     names = names[:max_items]
-    records = await context.functions.get_many(names)
+    records = await context.stores.functions.get_many(names)
     body: dict[str, object] = {
         "Functions": [render_listed(r, context.settings.region) for r in records]
     }
@@ -130,7 +130,7 @@ async def get_function(function_name: str) -> Response:
         "Configuration": render_configuration(record, context.settings.region, found.arn),
         "Code": function_code.code_description(context, record),
     }
-    tags = await context.functions.tags(record.name)
+    tags = await context.stores.functions.tags(record.name)
     if tags:
         body["Tags"] = tags
     return json_response(body)
@@ -153,12 +153,12 @@ async def delete_function(function_name: str) -> Response:
         )
     if ref.qualifier is not None and not is_version(ref.qualifier):
         raise InvalidParameterValueException("Deletion of aliases is not currently supported.")
-    if await context.functions.get(ref.name) is None:
+    if await context.stores.functions.get(ref.name) is None:
         raise function_missing(context, ref.name)
     if ref.qualifier is None:
-        await context.functions.delete(ref.name)
+        await context.stores.functions.delete(ref.name)
         return Response(b"", status=204)
-    in_use = await AliasStore(context.redis, context.keys).delete_version(ref.name, ref.qualifier)
+    in_use = await context.stores.aliases.delete_version(ref.name, ref.qualifier)
     if in_use:
         raise ResourceConflictException(
             "Unable to delete version because the following aliases reference it: "
@@ -268,12 +268,12 @@ def _check_updatable(record: FunctionVersion, revision_id: str | None) -> None:
             "The Revision Id provided does not match the latest Revision Id. Call the "
             "GetFunction/GetAlias API to retrieve the latest Revision Id"
         )
-    if record.state == "Pending":
+    if record.state == State.PENDING:
         raise ResourceConflictException(
             "The operation cannot be performed at this time. The function is currently in "
             "the following state: Pending"
         )
-    if record.last_update_status == "InProgress":
+    if record.last_update_status == LastUpdateStatus.IN_PROGRESS:
         raise ResourceConflictException(
             "The operation cannot be performed at this time. An update is in progress for "
             f"resource: {record.arn}"
@@ -285,14 +285,14 @@ def _start_update(record: FunctionVersion) -> FunctionVersion:
         record,
         revision_id=str(uuid.uuid4()),
         last_modified=last_modified_now(),
-        last_update_status="InProgress",
+        last_update_status=LastUpdateStatus.IN_PROGRESS,
         last_update_status_reason="The function is being created.",
         last_update_status_reason_code="Creating",
     )
 
 
 async def _latest(context: ApiContext, ref: FunctionRef) -> FunctionVersion:
-    record = await context.functions.get(ref.name)
+    record = await context.stores.functions.get(ref.name)
     if record is None:
         raise not_found(context, ref)
     return record
@@ -304,6 +304,6 @@ async def _update(
     if ref.qualifier not in (None, LATEST):
         raise InvalidParameterValueException("Only $LATEST can be updated.")
     try:
-        return await context.functions.update(ref.name, change)
+        return await context.stores.functions.update(ref.name, change)
     except RecordMissing:
         raise not_found(context, ref) from None

@@ -20,9 +20,8 @@ from bus.messages import (
     InvocationCompleted,
     InvocationRejected,
     InvokeAsync,
-    InvokeFunction,
 )
-from bus.records import LATEST, FunctionVersion
+from bus.records import LATEST, FunctionVersion, State
 from bus.replies import REPLY_MARGIN_S
 from bus.streams import publish
 from services.arns import FunctionRef
@@ -131,7 +130,7 @@ async def _resolve(context: ApiContext, function_name: str) -> tuple[FunctionVer
     # Invoke names $LATEST in its not-found error even when the caller named no version.
     found = await resolve(context, FunctionRef(ref.name, ref.qualifier or LATEST), routed=True)
     record = found.record
-    if record.state != "Active":
+    if record.state != State.ACTIVE:
         raise ResourceConflictException(
             "The operation cannot be performed at this time. The function is currently in the "
             f"following state: {record.state}"
@@ -143,17 +142,15 @@ async def _invoke_sync(
     context: ApiContext, record: FunctionVersion, invoked_arn: str, payload: bytes
 ) -> Response:
     request_id = str(uuid.uuid4())
-    command = InvokeFunction(
+    reply = await context.inbox.invoke(
+        record,
+        payload,
         request_id=request_id,
-        function=record,
-        payload=payload,
-        reply_to=context.inbox.key,
         invoked_arn=invoked_arn,
         client_context=request.headers.get("X-Amz-Client-Context"),
         log_tail=request.headers.get("X-Amz-Log-Type") == "Tail",
         trace_id=_trace_id(),
     )
-    reply = await context.inbox.invoke(command)
     match reply:
         case InvocationCompleted():
             return _completed(reply, request_id)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from quart import Blueprint, Response, request
 
-from bus.layers import LayerStore
 from bus.records import LayerVersion
 from bus.settings import Settings
 from services import function_code
@@ -90,14 +89,14 @@ async def publish_layer_version(layer_name: str) -> Response:
             license_info=body.license_info,
         )
 
-    record = await _store(context).publish(name, version_of)
+    record = await context.stores.layers.publish(name, version_of)
     return json_response(render_layer_version(context, record), 201)
 
 
 @blueprint.get(VERSIONS + "/<int:version>")
 async def get_layer_version(layer_name: str, version: int) -> Response:
     context = api()
-    record = await _store(context).get(_layer_name(layer_name), version)
+    record = await context.stores.layers.get(_layer_name(layer_name), version)
     if record is None:
         raise ResourceNotFoundException(NOT_FOUND)
     return json_response(render_layer_version(context, record))
@@ -106,7 +105,7 @@ async def get_layer_version(layer_name: str, version: int) -> Response:
 @blueprint.delete(VERSIONS + "/<int:version>")
 async def delete_layer_version(layer_name: str, version: int) -> Response:
     context = api()
-    await _store(context).delete(_layer_name(layer_name), version)
+    await context.stores.layers.delete(_layer_name(layer_name), version)
     return Response(b"", status=204)
 
 
@@ -116,7 +115,7 @@ async def list_layer_versions(layer_name: str) -> Response:
     name = _layer_name(layer_name)
     runtime, architecture = _filters()
     max_items = page_size(request.args.get("MaxItems"), MAX_LIST_ITEMS)
-    records = await _store(context).versions(name)
+    records = await context.stores.layers.versions(name)
     marker = request.args.get("Marker")
     if marker and marker.isdigit():
         records = [r for r in records if r.version < int(marker)]
@@ -135,7 +134,7 @@ async def list_layers() -> Response:
     context = api()
     runtime, architecture = _filters()
     max_items = page_size(request.args.get("MaxItems"), MAX_LIST_ITEMS)
-    store = _store(context)
+    store = context.stores.layers
     items: list[dict[str, object]] = []
     marker = request.args.get("Marker") or None
     while len(items) <= max_items:
@@ -160,7 +159,7 @@ async def _get_layer_version_by_arn() -> Response:
         rule = f"Member must satisfy regular expression pattern: {LAYER_VERSION_ARN_PATTERN}"
         raise constraint(arn, "arn", rule)
     layer, _, version = arn.rpartition(":")
-    record = await _store(context).get(layer.rpartition(":")[2], int(version))
+    record = await context.stores.layers.get(layer.rpartition(":")[2], int(version))
     if record is None or record.arn != arn:
         raise ResourceNotFoundException(NOT_FOUND)
     return json_response(render_layer_version(context, record))
@@ -207,10 +206,6 @@ def _listed_layer(record: LayerVersion) -> dict[str, object]:
         "LayerArn": record.layer_arn,
         "LatestMatchingVersion": render_listed_version(record),
     }
-
-
-def _store(context: ApiContext) -> LayerStore:
-    return LayerStore(context.redis, context.keys)
 
 
 def _layer_name(value: str) -> str:

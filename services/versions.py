@@ -14,7 +14,7 @@ from quart import Blueprint, Response, request
 
 from bus.messages import FUNCTION_COMMANDS, ProvisionFunction
 from bus.records import LATEST, FunctionVersion
-from bus.state import RecordMissing
+from bus.stores import RecordMissing
 from bus.streams import publish as publish_command
 from services.configurations import (
     code_sha256_b64,
@@ -80,7 +80,7 @@ async def list_versions_by_function(function_name: str) -> Response:
     context = api()
     name = function_ref(function_name).name
     max_items = page_size(request.args.get("MaxItems"))
-    records = await context.functions.versions(name)
+    records = await context.stores.functions.versions(name)
     if not records:
         raise function_missing(context, name)
     marker = request.args.get("Marker")
@@ -124,7 +124,7 @@ async def publish(
         )
 
     try:
-        record = await context.functions.publish(name, version_of, _unchanged)
+        record = await context.stores.functions.publish(name, version_of, _unchanged)
     except RecordMissing:
         raise function_missing(context, name) from None
     await provision(context, record)

@@ -11,16 +11,14 @@ import uuid
 from typing import Any
 
 import msgspec
-from redis.asyncio import Redis
 
 from bus.aliases import version_to_invoke
 from bus.aws import Companion
 from bus.delays import now_ms
-from bus.keys import Keys
 from bus.messages import ASYNC_COMMANDS, InvocationCompleted, InvocationRejected, InvokeAsync
 from bus.records import LATEST, EventInvokeConfig
-from bus.settings import Settings
 from bus.streams import publish
+from workers.context import WorkerContext
 from workers.deliveries import record_timestamp, send_to_target
 from workers.invocations import Outcome
 
@@ -33,12 +31,12 @@ DLQ_ERROR_MESSAGE_MAX = 1024
 class Destinations:
     """Sends invocation records and dead letters; a failed send is logged, never retried."""
 
-    def __init__(self, settings: Settings, redis: Redis, keys: Keys) -> None:
-        self.settings = settings
-        self.redis = redis
-        self.keys = keys
-        endpoint = settings.aws_endpoint
-        self.companion = Companion(endpoint, settings.region) if endpoint else None
+    def __init__(self, context: WorkerContext) -> None:
+        self.settings = context.settings
+        self.redis = context.redis
+        self.keys = context.keys
+        self.stores = context.stores
+        self.companion = context.aws
 
     async def succeeded(
         self, event: InvokeAsync, config: EventInvokeConfig | None, reply: InvocationCompleted
@@ -60,10 +58,6 @@ class Destinations:
             await self._dead_letter(event, reply)
         if not on_failure and not event.function.dead_letter_target_arn:
             log.warning("event %s dropped (%s): no destination", event.request_id, condition)
-
-    async def aclose(self) -> None:
-        if self.companion is not None:
-            await self.companion.aclose()
 
     async def _deliver(
         self, arn: str, record: dict[str, Any], kind: str, event: InvokeAsync
@@ -112,7 +106,7 @@ class Destinations:
         makes one."""
         parts = arn.split(":")
         name, qualifier = parts[6], parts[7] if len(parts) > 7 else LATEST
-        function = await version_to_invoke(self.redis, self.keys, name, qualifier)
+        function = await version_to_invoke(self.stores, name, qualifier)
         if function is None:
             log.warning("destination function %s not found", arn)
             return

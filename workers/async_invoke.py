@@ -12,10 +12,8 @@ from typing import assert_never
 
 import anyio
 import msgspec
-from redis.asyncio import Redis
 
 from bus import delays
-from bus.keys import Keys
 from bus.messages import (
     ASYNC_COMMANDS,
     AsyncCommand,
@@ -23,11 +21,11 @@ from bus.messages import (
     InvocationRejected,
     InvokeAsync,
 )
-from bus.records import EVENT_INVOKE_CONFIG_DECODER, EventInvokeConfig
-from bus.settings import Settings
+from bus.records import EventInvokeConfig
 from bus.streams import FIELD, StreamConsumer, consumer_config
 from workers.async_destinations import Destinations
 from workers.async_slots import FunctionSlots
+from workers.context import WorkerContext
 from workers.invocations import Invoker, Outcome
 
 log = logging.getLogger("tarn.async")
@@ -46,17 +44,19 @@ THROTTLE_MAX_SHARE = 5.0
 class AsyncInvoker:
     """Runs Event invocations at least once, with AWS's retries, ages and destinations."""
 
-    def __init__(self, settings: Settings, redis: Redis, keys: Keys, consumer: str) -> None:
+    def __init__(self, context: WorkerContext) -> None:
+        settings, redis, keys = context.settings, context.redis, context.keys
         self.settings = settings
         self.redis = redis
         self.keys = keys
+        self.configs = context.stores.event_invoke_configs
         config = consumer_config(
-            settings, keys, stream=keys.async_invocations, group=GROUP, consumer=consumer
+            settings, keys, stream=keys.async_invocations, group=GROUP, consumer=context.consumer
         )
         self.stream = StreamConsumer(redis, config, ASYNC_COMMANDS)
         self.invoker = Invoker(redis, keys)
         self.slots = FunctionSlots(CONCURRENCY)
-        self.destinations = Destinations(settings, redis, keys)
+        self.destinations = Destinations(context)
 
     async def run(self) -> None:
         """Serve the async stream and release due retries until cancelled."""
@@ -68,7 +68,7 @@ class AsyncInvoker:
             await self.stream.consume(self.handle, concurrency=CONCURRENCY, block_ms=2_000)
 
     async def aclose(self) -> None:
-        await self.destinations.aclose()
+        pass
 
     async def handle(self, command: AsyncCommand) -> None:
         match command:
@@ -142,9 +142,7 @@ class AsyncInvoker:
             )
 
     async def _config(self, event: InvokeAsync) -> EventInvokeConfig | None:
-        key = self.keys.event_invoke_configs(event.function.name)
-        raw = await self.redis.hget(key, event.qualifier)
-        return None if raw is None else EVENT_INVOKE_CONFIG_DECODER.decode(raw)
+        return await self.configs.get(event.function.name, event.qualifier)
 
     def _too_old(self, event: InvokeAsync, config: EventInvokeConfig | None) -> bool:
         max_age_s = _setting(config, "maximum_event_age_s", DEFAULT_MAX_EVENT_AGE_S)

@@ -19,7 +19,7 @@ from pathlib import Path
 import anyio
 
 from bus.archives import CodeError, check_archive
-from bus.state import BlobStore
+from bus.stores import BlobStore
 
 
 @contextmanager

@@ -10,16 +10,14 @@ import logging
 from typing import assert_never
 
 import msgspec
-from redis.asyncio import Redis
 
 from bus.archives import CodeError
-from bus.keys import Keys
 from bus.messages import FUNCTION_COMMANDS, FunctionCommand, ProvisionFunction
-from bus.records import FunctionVersion
-from bus.settings import Settings
-from bus.state import BlobStore, FunctionStore, RecordMissing
+from bus.records import FunctionVersion, LastUpdateStatus, State
+from bus.stores import RecordMissing
 from bus.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
+from workers.context import WorkerContext
 from workers.images import IMAGE_FAILURE_CODE, ImageProvisioner
 
 log = logging.getLogger("tarn.functions")
@@ -32,14 +30,15 @@ Failure = tuple[str, str]
 
 
 class FunctionManager:
-    def __init__(self, settings: Settings, redis: Redis, keys: Keys, consumer: str) -> None:
+    def __init__(self, context: WorkerContext) -> None:
+        settings, keys = context.settings, context.keys
         self.settings = settings
-        self.functions = FunctionStore(redis, keys)
-        self.blobs = BlobStore(redis, keys)
+        self.functions = context.stores.functions
+        self.blobs = context.stores.blobs
         config = consumer_config(
-            settings, keys, stream=keys.function_commands, group=GROUP, consumer=consumer
+            settings, keys, stream=keys.function_commands, group=GROUP, consumer=context.consumer
         )
-        self.consumer = StreamConsumer(redis, config, FUNCTION_COMMANDS)
+        self.consumer = StreamConsumer(context.redis, config, FUNCTION_COMMANDS)
         self.images = ImageProvisioner(settings) if settings.executor == "docker" else None
 
     async def run(self) -> None:
@@ -93,27 +92,27 @@ def _settle(record: FunctionVersion, revision_id: str, failure: Failure | None) 
     if record.revision_id != revision_id:
         return record
     reason, code = failure or (None, None)
-    if record.state == "Pending":
+    if record.state == State.PENDING:
         if failure:
             return msgspec.structs.replace(
                 record,
-                state="Failed",
+                state=State.FAILED,
                 state_reason=reason,
                 state_reason_code=code,
-                last_update_status="Failed",
+                last_update_status=LastUpdateStatus.FAILED,
                 last_update_status_reason=reason,
                 last_update_status_reason_code=code,
             )
         return msgspec.structs.replace(
             record,
-            state="Active",
+            state=State.ACTIVE,
             state_reason=None,
             state_reason_code=None,
-            last_update_status="Successful",
+            last_update_status=LastUpdateStatus.SUCCESSFUL,
         )
     return msgspec.structs.replace(
         record,
-        last_update_status="Failed" if failure else "Successful",
+        last_update_status=LastUpdateStatus.FAILED if failure else LastUpdateStatus.SUCCESSFUL,
         last_update_status_reason=reason,
         last_update_status_reason_code=code,
     )

@@ -12,7 +12,6 @@ from bus.keys import Keys
 from bus.messages import (
     InvocationCompleted,
     InvocationRejected,
-    InvokeFunction,
 )
 from bus.records import FunctionVersion
 from bus.replies import ReplyInbox
@@ -45,12 +44,6 @@ class Invoker:
         invoked_arn: str,
         trace_id: str = "",
     ) -> Outcome:
-        command = InvokeFunction(
-            request_id=request_id,
-            function=function,
-            payload=payload,
-            reply_to=self.inbox.key,
-            invoked_arn=invoked_arn,
-            trace_id=trace_id,
+        return await self.inbox.invoke(
+            function, payload, request_id=request_id, invoked_arn=invoked_arn, trace_id=trace_id
         )
-        return await self.inbox.invoke(command)

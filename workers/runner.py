@@ -19,6 +19,7 @@ from bus.connection import connect
 from bus.heartbeats import beat, stop_beating
 from bus.keys import Keys
 from bus.settings import Settings, SettingsError
+from workers.context import WorkerContext
 
 log = logging.getLogger("tarn.worker")
 
@@ -36,39 +37,36 @@ def consumer_name(settings: Settings, role: str) -> str:
     return f"{socket.gethostname()}-{role}"
 
 
-def build_role(name: str, settings: Settings, redis: Redis, keys: Keys) -> Role:
-    consumer = consumer_name(settings, name)
+def build_role(name: str, context: WorkerContext) -> Role:
     if name == "functions":
         from workers.functions import FunctionManager
 
-        return FunctionManager(settings, redis, keys, consumer)
+        return FunctionManager(context)
     if name == "pool":
         from workers.pool import WarmPool
 
         return WarmPool(
-            settings,
-            redis,
-            keys,
-            consumer,
-            max_environments=settings.pool_max_environments,
-            keep_alive_s=settings.pool_keep_alive_s,
+            context,
+            max_environments=context.settings.pool_max_environments,
+            keep_alive_s=context.settings.pool_keep_alive_s,
         )
     if name == "async":
         from workers.async_invoke import AsyncInvoker
 
-        return AsyncInvoker(settings, redis, keys, consumer)
+        return AsyncInvoker(context)
     if name == "event_sources":
         from workers.event_sources.worker import EventSourceWorker
 
-        return EventSourceWorker(settings, redis, keys, consumer)
+        return EventSourceWorker(context)
     raise SystemExit(f"unknown worker role {name!r}: choose {ROLES}")
 
 
 async def serve_role(name: str, settings: Settings) -> None:
     redis = connect(settings)
-    keys = Keys(settings.key_prefix)
-    role = build_role(name, settings, redis, keys)
     consumer = consumer_name(settings, name)
+    context = WorkerContext.create(settings, redis, consumer)
+    keys = context.keys
+    role = build_role(name, context)
     try:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_stop_on_signal, tasks.cancel_scope)
@@ -78,6 +76,7 @@ async def serve_role(name: str, settings: Settings) -> None:
     finally:
         with anyio.move_on_after(GRACE_PERIOD_S, shield=True):
             await role.aclose()
+            await context.aclose()
             await stop_beating(redis, keys, name, consumer)
             await redis.aclose()
 

@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import msgspec
 import pytest
 from redis import Redis
 
 from bus.delays import now_ms
 from bus.keys import Keys
 from bus.messages import ASYNC_COMMANDS, InvokeAsync
-from bus.records import FUNCTION_DECODER, LATEST
+from bus.records import LATEST, FunctionVersion
 from bus.streams import FIELD
 from tests.api.test_async_invoke import REPORTER, invoke_event, make_queue, quiet, receive
 from tests.api.test_stack import child_pid
@@ -94,7 +95,8 @@ def enqueue(stack: Stack, name: str, event: dict[str, object], age_ms: int) -> s
     as the API would have put it then; its request id."""
     redis = stack_redis(stack)
     try:
-        record = FUNCTION_DECODER.decode(redis.hget(STACK_KEYS.function(name), LATEST))
+        raw = redis.hget(STACK_KEYS.function(name), LATEST)
+        record = msgspec.msgpack.decode(raw, type=FunctionVersion)
         command = InvokeAsync(
             request_id=str(uuid.uuid4()),
             function=record,

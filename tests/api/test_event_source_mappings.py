@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from redis import Redis
 
 from bus.keys import Keys
-from bus.records import EVENT_SOURCE_MAPPING_DECODER, RECORD_ENCODER
+from bus.records import EventSourceMapping
 from tests.api.test_stack import aws_cli
 from tests.conftest import Stack, start_stack, stop_stack
 from tests.functions import create_python_function, unique_name
@@ -91,8 +91,9 @@ def settle(stack: Stack, uuid: str, state: str) -> None:
     """Do what the poller does when it settles a mapping."""
     redis = Redis(unix_socket_path=str(stack.data_dir / "redis.sock"), socket_timeout=5)
     key = Keys("tarn").event_source_mappings
-    mapping = EVENT_SOURCE_MAPPING_DECODER.decode(redis.hget(key, uuid))
-    redis.hset(key, uuid, RECORD_ENCODER.encode(msgspec.structs.replace(mapping, state=state)))
+    mapping = msgspec.msgpack.decode(redis.hget(key, uuid), type=EventSourceMapping)
+    changed = msgspec.structs.replace(mapping, state=state)
+    redis.hset(key, uuid, msgspec.msgpack.encode(changed))
     redis.close()
 
 

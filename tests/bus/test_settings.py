@@ -31,3 +31,11 @@ def test_settings_survive_the_trip_through_child_environment() -> None:
 def test_overrides_win_over_variables_and_none_means_unset() -> None:
     settings = Settings.from_env({"TARN_PORT": "5000"}, port=6000, host=None)
     assert (settings.port, settings.host) == (6000, "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("TARN_EXECUTOR", "dockr"), ("TARN_IMAGE_PULL", "sometimes")]
+)
+def test_a_choice_outside_its_choices_is_an_error(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable.removeprefix("TARN_").lower()):
+        Settings.from_env({variable: value})

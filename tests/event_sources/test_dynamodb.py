@@ -23,10 +23,10 @@ import redis
 from redis.asyncio import Redis
 
 from bus.aws import Companion
-from bus.event_sources import EventSourceMappingStore
 from bus.keys import Keys
 from bus.records import EventSourceMapping
 from bus.settings import Settings
+from bus.stores import Stores
 from tests.conftest import Stack
 from tests.functions import create_python_function, unique_name
 from tests.waiting import wait_for
@@ -359,8 +359,8 @@ async def polling(stack: Stack, mapping: EventSourceMapping) -> AsyncIterator[No
     companion = Companion(stack.url, settings.region)
     invoker = Invoker(client, keys)
     await invoker.open()
-    mappings = EventSourceMappingStore(client, keys)
-    context = PollerContext(settings, client, keys, companion, invoker, mappings)
+    stores = Stores.create(client, keys)
+    context = PollerContext(settings, client, keys, stores, companion, invoker)
     try:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(invoker.run)

@@ -28,11 +28,12 @@ from bus.messages import INVOCATION_COMMANDS, InvokeFunction, Reply
 from bus.records import FunctionVersion
 from bus.replies import ReplyInbox
 from bus.settings import Settings
-from bus.state import BlobStore
+from bus.stores import BlobStore
 from bus.streams import publish
 from tests.conftest import free_port
 from tests.functions import zip_of
 from tests.waiting import wait_for
+from workers.context import WorkerContext
 from workers.pool import WarmPool
 
 REGION = "us-east-1"
@@ -64,7 +65,7 @@ class Harness:
     ) -> FunctionVersion:
         data = code_zip(files, modes)
         sha = BlobStore.digest(data)
-        await BlobStore(self.redis, self.keys).put(data, sha)
+        await self.pool.blobs.put(data, sha)
         name = config.pop("name", f"fn-{uuid.uuid4().hex[:8]}")
         return FunctionVersion(
             name=name,
@@ -118,7 +119,8 @@ async def running_pool(
         aws_endpoint=aws_endpoint,
         extension_port=0,  # several pools run at once: each takes a free port
     )
-    pool = WarmPool(settings, redis, keys, "test-pool", **options)
+    context = WorkerContext.create(settings, redis, "test-pool")
+    pool = WarmPool(context, **options)
     inbox = ReplyInbox(redis, keys)
     await inbox.open()
     async with anyio.create_task_group() as tasks:
@@ -130,6 +132,7 @@ async def running_pool(
             tasks.cancel_scope.cancel()
             with anyio.CancelScope(shield=True), anyio.move_on_after(10):
                 await pool.aclose()
+                await context.aclose()
 
 
 @pytest.fixture(scope="session")

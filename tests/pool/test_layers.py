@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bus.records import FunctionVersion, LayerCode
-from bus.state import BlobStore
+from bus.stores import BlobStore
 from tests.pool.conftest import Harness, code_zip, running_pool
 from tests.pool.test_pool import SHELL_BOOTSTRAP, body
 from workers.pool.layers import ensure_opt, merge, opt_key
@@ -53,7 +53,7 @@ def test_merge_overlays_layers_in_order_later_ones_win(tmp_path: Path) -> None:
 async def put_layer(harness: Harness, files: dict[str, str], modes: dict[str, int]) -> LayerCode:
     data = code_zip(files, modes)
     sha = BlobStore.digest(data)
-    await BlobStore(harness.redis, harness.keys).put(data, sha)
+    await harness.pool.blobs.put(data, sha)
     return LayerCode(
         arn=f"arn:aws:lambda:us-east-1:123456789012:layer:l:{sha[:6]}",
         code_sha256_hex=sha,
@@ -64,7 +64,7 @@ async def put_layer(harness: Harness, files: dict[str, str], modes: dict[str, in
 @pytest.mark.anyio
 async def test_one_merge_per_ordered_list_of_layers(redis, tmp_path: Path) -> None:
     async with running_pool(redis, tmp_path) as pool:
-        blobs = BlobStore(pool.redis, pool.keys)
+        blobs = pool.pool.blobs
         one = await put_layer(pool, {"python/x.py": "1"}, {})
         two = await put_layer(pool, {"python/x.py": "2"}, {})
         code_dir, opt_root = tmp_path / "code", tmp_path / "opt"

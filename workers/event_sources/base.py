@@ -17,12 +17,11 @@ from redis.asyncio import Redis
 
 from bus.aliases import version_to_invoke
 from bus.aws import Companion
-from bus.event_sources import EventSourceMappingStore
 from bus.keys import Keys
 from bus.messages import InvocationCompleted, InvocationRejected
 from bus.records import EventSourceMapping
 from bus.settings import Settings
-from bus.state import RecordMissing
+from bus.stores import RecordMissing, Stores
 from workers.invocations import Invoker, Outcome
 
 # LastProcessingResult as AWS words it.
@@ -38,9 +37,9 @@ class PollerContext:
     settings: Settings
     redis: Redis
     keys: Keys
+    stores: Stores
     companion: Companion
     invoker: Invoker
-    mappings: EventSourceMappingStore
     # Tasks that may outlive the poller that started them: an SQS receive still in flight
     # when its poller stops finishes there and hands its messages back to the queue.
     detached: TaskGroup | None = None
@@ -80,9 +79,7 @@ async def invoke_batch(
     context: PollerContext, mapping: EventSourceMapping, event: dict[str, Any]
 ) -> BatchResult:
     """Invoke the mapping's function with `event` ({"Records": [...]}) and read its answer."""
-    function = await version_to_invoke(
-        context.redis, context.keys, mapping.function_name, mapping.qualifier
-    )
+    function = await version_to_invoke(context.stores, mapping.function_name, mapping.qualifier)
     if function is None:
         return BatchResult(None, function_missing=True)
     outcome = await context.invoker.invoke(
@@ -127,7 +124,7 @@ class ProcessingResults:
     """Keeps one mapping's LastProcessingResult: stored when it changes, not once a batch."""
 
     def __init__(self, context: PollerContext, mapping: EventSourceMapping) -> None:
-        self.mappings = context.mappings
+        self.mappings = context.stores.event_source_mappings
         self.uuid = mapping.uuid
         self.last = mapping.last_processing_result
 

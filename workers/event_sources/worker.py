@@ -21,14 +21,10 @@ from collections.abc import Collection
 import anyio
 import msgspec
 from anyio.abc import TaskGroup
-from redis.asyncio import Redis
 
-from bus.aws import Companion
-from bus.event_sources import EventSourceMappingStore
-from bus.keys import Keys
-from bus.records import EventSourceMapping
-from bus.settings import Settings
-from bus.state import RecordMissing
+from bus.records import EventSourceMapping, MappingState
+from bus.stores import RecordMissing
+from workers.context import WorkerContext
 from workers.event_sources.base import Backoff, Poller, PollerContext
 from workers.event_sources.leases import LEASE_TTL_MS, Leases, Roster, fair_share
 from workers.invocations import Invoker
@@ -59,16 +55,18 @@ class RunningPoller:
 class EventSourceWorker:
     """Owns a share of the mappings and polls them until cancelled."""
 
-    def __init__(self, settings: Settings, redis: Redis, keys: Keys, consumer: str) -> None:
+    def __init__(self, context: WorkerContext) -> None:
+        settings, redis, keys = context.settings, context.redis, context.keys
+        if context.aws is None:
+            raise RuntimeError("event source pollers need a companion endpoint (TARN_AWS_ENDPOINT)")
         self.settings = settings
-        self.owner = f"{consumer}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # one per process
-        self.store = EventSourceMappingStore(redis, keys)
+        self.owner = f"{context.consumer}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # one per process
+        self.store = context.stores.event_source_mappings
         self.leases = Leases(redis, keys, self.owner)
         self.roster = Roster(redis, keys, self.owner)
-        self.companion = Companion(settings.aws_endpoint, settings.region)
         self.invoker = Invoker(redis, keys)
         self.context = PollerContext(
-            settings, redis, keys, self.companion, self.invoker, self.store
+            settings, redis, keys, context.stores, context.aws, self.invoker
         )
         self.held: set[str] = set()
         self.renewed_at = time.monotonic()
@@ -87,11 +85,8 @@ class EventSourceWorker:
         """Hand the leases back at once, so the other pollers need not wait for expiry."""
         for mapping_uuid in list(self.pollers):
             self._stop(mapping_uuid)
-        try:
-            await self.leases.release(self.held)
-            await self.roster.leave()
-        finally:
-            await self.companion.aclose()
+        await self.leases.release(self.held)
+        await self.roster.leave()
 
     async def _reconcile_forever(self, tasks: TaskGroup) -> None:
         errors = Backoff(RECONCILE_INTERVAL_S, 5.0)
@@ -166,16 +161,16 @@ class EventSourceWorker:
 
     async def _settle(self, mapping: EventSourceMapping, tasks: TaskGroup) -> None:
         """Bring a held mapping to what its record asks for, then say so in its State."""
-        if mapping.state == "Deleting":
+        if mapping.state == MappingState.DELETING:
             await self._delete(mapping)
         elif not mapping.enabled:
             self._stop(mapping.uuid)
-            await self._set_state(mapping, "Disabled")
+            await self._set_state(mapping, MappingState.DISABLED)
             await self._let_go({mapping.uuid})
         else:
             self._ensure_polling(mapping, tasks)
-            if mapping.state != "Enabled":
-                await self._set_state(mapping, "Enabled")
+            if mapping.state != MappingState.ENABLED:
+                await self._set_state(mapping, MappingState.ENABLED)
 
     async def _delete(self, mapping: EventSourceMapping) -> None:
         """Stop the poller, then drop what it kept (checkpoints) and the record itself."""
@@ -258,7 +253,7 @@ class EventSourceWorker:
 
 def needs_owner(mapping: EventSourceMapping) -> bool:
     """Everything but a mapping settled as Disabled needs a poller to poll or settle it."""
-    return mapping.enabled or mapping.state != "Disabled"
+    return mapping.enabled or mapping.state != MappingState.DISABLED
 
 
 def polling_config(mapping: EventSourceMapping) -> bytes:

@@ -16,7 +16,7 @@ from pathlib import Path
 import anyio
 
 from bus.records import LayerCode
-from bus.state import BlobStore
+from bus.stores import BlobStore
 from workers.code import ensure_unpacked, staged_folder
 
 

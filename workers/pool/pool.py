@@ -16,24 +16,21 @@ from typing import TypeVar, assert_never
 
 import anyio
 from anyio.abc import TaskGroup
-from redis.asyncio import Redis
 
-from bus.aws import Companion
-from bus.keys import Keys
 from bus.messages import (
     INVOCATION_COMMANDS,
     InvocationCommand,
     InvocationCompleted,
     InvocationRejected,
     InvokeFunction,
+    RejectionCode,
     Reply,
 )
 from bus.records import FunctionVersion, LayerCode
 from bus.replies import send_reply
-from bus.settings import Settings
-from bus.state import BlobStore
 from bus.streams import StreamConsumer, consumer_config
 from workers.code import CodeError, ensure_unpacked
+from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper
 from workers.pool.environments import Environment, Outcome, environment_key
 from workers.pool.executors import choose_executor
@@ -61,28 +58,25 @@ class WarmPool:
 
     def __init__(
         self,
-        settings: Settings,
-        redis: Redis,
-        keys: Keys,
-        consumer: str,
+        context: WorkerContext,
         *,
         executor: Executor | None = None,
         max_environments: int = DEFAULT_MAX_ENVIRONMENTS,
         keep_alive_s: float = DEFAULT_KEEP_ALIVE_S,
     ) -> None:
+        settings, keys, redis = context.settings, context.keys, context.redis
         self.settings = settings
         self.redis = redis
-        self.blobs = BlobStore(redis, keys)
+        self.blobs = context.stores.blobs
         self.executor = executor or choose_executor(settings)
         self.max_environments = max_environments
         self.keep_alive_s = keep_alive_s
         config = consumer_config(
-            settings, keys, stream=keys.invocations, group=GROUP, consumer=consumer
+            settings, keys, stream=keys.invocations, group=GROUP, consumer=context.consumer
         )
         self.stream = StreamConsumer(redis, config, INVOCATION_COMMANDS)
         # Without a companion endpoint the extension answers 502 and logs stay local.
-        endpoint = settings.aws_endpoint
-        self.companion = Companion(endpoint, settings.region) if endpoint else None
+        self.companion = context.aws
         self.extension = ParametersSecretsExtension(self.companion, settings.extension_port)
         self.shipper = LogShipper(self.companion) if self.companion else None
         self.live: set[Environment] = set()
@@ -122,8 +116,6 @@ class WarmPool:
         if self.shipper is not None:
             with anyio.move_on_after(LOG_FLUSH_S):
                 await self.shipper.flush()
-        if self.companion is not None:
-            await self.companion.aclose()
 
     async def serve(self, command: InvocationCommand) -> None:
         match command:
@@ -291,7 +283,9 @@ class WarmPool:
             await self.retire_idle()
 
 
-def _rejected(command: InvokeFunction, error_type: str, message: str, status: int) -> Reply:
+def _rejected(
+    command: InvokeFunction, error_type: RejectionCode, message: str, status: int
+) -> Reply:
     return InvocationRejected(
         request_id=command.request_id, error_type=error_type, message=message, status=status
     )

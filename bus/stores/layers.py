@@ -1,4 +1,4 @@
-"""The layer store: each layer's versions in one Redis hash, plus the names of layers in use.
+"""Layers: each layer's versions in one Redis hash, plus the names of layers in use.
 
 Archives are blobs in the BlobStore (by SHA-256), shared with function code. Version numbers
 come from a counter that is never reset, so a deleted number is never reused, as on AWS.
@@ -12,40 +12,36 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bus.keys import Keys
-from bus.records import LAYER_DECODER, RECORD_ENCODER, LayerVersion
+from bus.records import LayerVersion
+from bus.stores.base import ENCODER, RecordStore, names_after
 from bus.transactions import transaction
 
 
-class LayerStore:
+class LayerStore(RecordStore[LayerVersion]):
     def __init__(self, redis: Redis, keys: Keys) -> None:
-        self.redis = redis
-        self.keys = keys
+        super().__init__(redis, keys, LayerVersion)
 
     async def publish(self, name: str, version_of: Callable[[int], LayerVersion]) -> LayerVersion:
         """Store `version_of(next number)` as the layer's next version."""
         number = int(await self.redis.incr(self.keys.layer_last_version(name)))
         record = version_of(number)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.keys.layer(name), str(number), RECORD_ENCODER.encode(record))
+            pipe.hset(self.keys.layer(name), str(number), ENCODER.encode(record))
             pipe.zadd(self.keys.layer_names, {name: 0})
             await pipe.execute()
         return record
 
     async def get(self, name: str, version: int) -> LayerVersion | None:
-        raw = await self.redis.hget(self.keys.layer(name), str(version))
-        return None if raw is None else LAYER_DECODER.decode(raw)
+        return await self._get(self.keys.layer(name), str(version))
 
     async def versions(self, name: str) -> list[LayerVersion]:
         """The layer's versions, newest first."""
-        raw = await self.redis.hgetall(self.keys.layer(name))
-        records = [LAYER_DECODER.decode(value) for value in raw.values()]
+        records = await self._all(self.keys.layer(name))
         return sorted(records, key=lambda r: r.version, reverse=True)
 
     async def names_after(self, marker: str | None, count: int) -> list[str]:
         """Up to `count` names of layers with versions, in order, starting after `marker`."""
-        start = f"({marker}" if marker else "-"
-        names = await self.redis.zrangebylex(self.keys.layer_names, start, "+", 0, count)
-        return [n.decode() for n in names]
+        return await names_after(self.redis, self.keys.layer_names, marker, count)
 
     async def delete(self, name: str, version: int) -> None:
         """Delete one version; the layer leaves the list of layers with its last version."""

@@ -1,34 +1,25 @@
-"""The state store: function records and content-addressed code blobs in Redis.
-
-Updates are optimistic transactions (WATCH/MULTI), so several API processes and workers
-can change one function without losing each other's writes.
-"""
+"""Function records: each function's versions ($LATEST, 1, 2, ...) in one Redis hash, plus the
+sorted set of names that ListFunctions pages through and the counter of published versions."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
 
 from bus.keys import Keys
-from bus.records import FUNCTION_DECODER, LATEST, RECORD_ENCODER, FunctionVersion
+from bus.records import LATEST, FunctionVersion
+from bus.stores.base import ENCODER, RecordMissing, RecordStore, names_after
 from bus.transactions import transaction
 
 
-class RecordMissing(LookupError):
-    """The record to update is gone (deleted meanwhile)."""
-
-
-class FunctionStore:
+class FunctionStore(RecordStore[FunctionVersion]):
     def __init__(self, redis: Redis, keys: Keys) -> None:
-        self.redis = redis
-        self.keys = keys
+        super().__init__(redis, keys, FunctionVersion)
 
     async def get(self, name: str, qualifier: str = LATEST) -> FunctionVersion | None:
-        raw = await self.redis.hget(self.keys.function(name), qualifier)
-        return None if raw is None else FUNCTION_DECODER.decode(raw)
+        return await self._get(self.keys.function(name), qualifier)
 
     async def create(self, record: FunctionVersion, tags: dict[str, str]) -> bool:
         """Store a new function's $LATEST; False if a function of that name exists."""
@@ -38,7 +29,7 @@ class FunctionStore:
             if await pipe.exists(key):
                 return False
             pipe.multi()
-            pipe.hset(key, LATEST, RECORD_ENCODER.encode(record))
+            pipe.hset(key, LATEST, ENCODER.encode(record))
             pipe.zadd(self.keys.function_names, {record.name: 0})
             if tags:
                 pipe.hset(self.keys.function_tags(record.name), mapping=tags)
@@ -54,19 +45,7 @@ class FunctionStore:
         qualifier: str = LATEST,
     ) -> FunctionVersion:
         """Apply `change` to the stored record atomically; `change` may raise to refuse."""
-        key = self.keys.function(name)
-
-        async def attempt(pipe: Any) -> FunctionVersion:
-            raw = await pipe.hget(key, qualifier)
-            if raw is None:
-                raise RecordMissing(f"{name}:{qualifier}")
-            record = change(FUNCTION_DECODER.decode(raw))
-            pipe.multi()
-            pipe.hset(key, qualifier, RECORD_ENCODER.encode(record))
-            await pipe.execute()
-            return record
-
-        return await transaction(self.redis, (key,), attempt)
+        return await self._update(self.keys.function(name), qualifier, change)
 
     async def publish(
         self,
@@ -86,17 +65,17 @@ class FunctionStore:
             raw = await pipe.hget(key, LATEST)
             if raw is None:
                 raise RecordMissing(f"{name}:{LATEST}")
-            latest = FUNCTION_DECODER.decode(raw)
+            latest = self.decode(raw)
             last = int(await pipe.get(counter) or 0)
             number = str(last + 1)
             record = version_of(latest, number)
             previous = await pipe.hget(key, str(last)) if reuse and last else None
             if previous is not None and reuse is not None:
-                published = FUNCTION_DECODER.decode(previous)
+                published = self.decode(previous)
                 if reuse(latest, published):
                     return published
             pipe.multi()
-            pipe.hset(key, number, RECORD_ENCODER.encode(record))
+            pipe.hset(key, number, ENCODER.encode(record))
             pipe.set(counter, number)
             await pipe.execute()
             return record
@@ -104,6 +83,7 @@ class FunctionStore:
         return await transaction(self.redis, (key, counter), attempt)
 
     async def delete(self, name: str) -> None:
+        """The function with everything that belongs to it."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(
                 self.keys.function(name),
@@ -117,42 +97,20 @@ class FunctionStore:
 
     async def names_after(self, marker: str | None, count: int) -> list[str]:
         """Up to `count` function names in order, starting after `marker`."""
-        start = f"({marker}" if marker else "-"
-        names = await self.redis.zrangebylex(self.keys.function_names, start, "+", 0, count)
-        return [n.decode() for n in names]
+        return await names_after(self.redis, self.keys.function_names, marker, count)
 
     async def get_many(self, names: list[str], qualifier: str = LATEST) -> list[FunctionVersion]:
         async with self.redis.pipeline(transaction=False) as pipe:
             for name in names:
                 pipe.hget(self.keys.function(name), qualifier)
             raws = await pipe.execute()
-        return [FUNCTION_DECODER.decode(raw) for raw in raws if raw is not None]
+        return [self.decode(raw) for raw in raws if raw is not None]
 
     async def versions(self, name: str) -> list[FunctionVersion]:
         """Every version of the function: $LATEST first, then the published ones in order."""
-        raw = await self.redis.hgetall(self.keys.function(name))
-        records = [FUNCTION_DECODER.decode(value) for value in raw.values()]
+        records = await self._all(self.keys.function(name))
         return sorted(records, key=lambda r: -1 if r.version == LATEST else int(r.version))
 
     async def tags(self, name: str) -> dict[str, str]:
         raw = await self.redis.hgetall(self.keys.function_tags(name))
         return {k.decode(): v.decode() for k, v in raw.items()}
-
-
-class BlobStore:
-    """Code and layer archives, keyed by the hex SHA-256 of their bytes: stored once."""
-
-    def __init__(self, redis: Redis, keys: Keys) -> None:
-        self.redis = redis
-        self.keys = keys
-
-    @staticmethod
-    def digest(data: bytes) -> str:
-        return hashlib.sha256(data).hexdigest()
-
-    async def put(self, data: bytes, sha256_hex: str) -> None:
-        await self.redis.set(self.keys.blob(sha256_hex), data, nx=True)
-
-    async def get(self, sha256_hex: str) -> bytes | None:
-        data: bytes | None = await self.redis.get(self.keys.blob(sha256_hex))
-        return data
