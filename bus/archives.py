@@ -6,8 +6,7 @@ import io
 import zipfile
 from pathlib import PurePosixPath
 
-# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-MAX_UNZIPPED_BYTES = 262_144_000
+from bus.quotas import UNZIPPED_CODE_BYTES
 
 
 class CodeError(Exception):
@@ -31,8 +30,8 @@ def check_archive(data: bytes) -> int:
                     "upload again."
                 )
             total += info.file_size
-    if total > MAX_UNZIPPED_BYTES:
-        raise CodeError(f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")
+    if total > UNZIPPED_CODE_BYTES:
+        raise CodeError(f"Unzipped size must be smaller than {UNZIPPED_CODE_BYTES} bytes")
     return total
 
 

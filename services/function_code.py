@@ -14,7 +14,8 @@ from typing import Protocol
 import anyio
 from quart import Blueprint, Response, request
 
-from bus.archives import MAX_UNZIPPED_BYTES, CodeError, check_archive
+from bus.archives import CodeError, check_archive
+from bus.quotas import UNZIPPED_CODE_BYTES, ZIPPED_CODE_BYTES
 from bus.records import FunctionVersion
 from services.companion import CompanionError, companion
 from services.context import ApiContext, api
@@ -26,7 +27,6 @@ from services.errors import (
 
 blueprint = Blueprint("function_code", __name__)
 
-MAX_ZIPPED_BYTES = 52_428_800
 MAX_REQUEST_BYTES = 70_167_211
 # Hashing and checking a large archive would stall the event loop; small ones are quicker inline.
 THREAD_ABOVE_BYTES = 1_000_000
@@ -119,9 +119,9 @@ async def load(context: ApiContext, source: CodeSource) -> StoredCode:
         data = await _s3_package(source)
     else:
         data = source.zip_file or b""
-        if len(data) > MAX_ZIPPED_BYTES:
+        if len(data) > ZIPPED_CODE_BYTES:
             raise RequestEntityTooLargeException(
-                f"Zipped size must be smaller than {MAX_ZIPPED_BYTES} bytes"
+                f"Zipped size must be smaller than {ZIPPED_CODE_BYTES} bytes"
             )
     if not data:
         raise InvalidParameterValueException("Please provide a source for function code.")
@@ -146,7 +146,7 @@ async def _s3_package(source: CodeSource) -> bytes:
     try:
         # Through S3 the package may be as large as it is unzipped.
         return await aws.get_object(
-            source.s3_bucket, source.s3_key, source.s3_object_version, MAX_UNZIPPED_BYTES
+            source.s3_bucket, source.s3_key, source.s3_object_version, UNZIPPED_CODE_BYTES
         )
     except CompanionError as exc:
         raise InvalidParameterValueException(

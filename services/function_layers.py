@@ -8,7 +8,8 @@ import re
 
 import anyio
 
-from bus.archives import MAX_UNZIPPED_BYTES, check_archive
+from bus.archives import check_archive
+from bus.quotas import UNZIPPED_CODE_BYTES
 from bus.records import LayerCode
 from bus.stores import LayerStore
 from services import function_code
@@ -67,10 +68,10 @@ async def check_combined_size(
         return
     code_size = await unzipped_size(await context.stores.blobs.get(code_sha256_hex) or b"")
     total = code_size + sum(layer.unzipped_size for layer in layers)
-    if total > MAX_UNZIPPED_BYTES:
+    if total > UNZIPPED_CODE_BYTES:
         raise InvalidParameterValueException(
             "Function code combined with layers exceeds the maximum allowed size of "
-            f"{MAX_UNZIPPED_BYTES} bytes. The actual size is {total} bytes."
+            f"{UNZIPPED_CODE_BYTES} bytes. The actual size is {total} bytes."
         )
 
 

@@ -14,6 +14,7 @@ from typing import TypeVar
 import msgspec
 from quart import request
 
+from bus.quotas import EPHEMERAL_STORAGE_MB, MEMORY_MB, TIMEOUT_S
 from services.errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
@@ -202,11 +203,13 @@ def check_configuration(request: ConfigurationInput, problems: Problems) -> None
     problems.max_length(request.handler, "handler", 128)
     problems.pattern(request.handler, "handler", HANDLER_PATTERN)
     problems.max_length(request.description, "description", 256)
-    problems.bounds(request.timeout, "timeout", 1, 900)
-    problems.bounds(request.memory_size, "memorySize", 128, 10240)
+    problems.bounds(request.timeout, "timeout", *TIMEOUT_S)
+    problems.bounds(request.memory_size, "memorySize", *MEMORY_MB)
     if request.ephemeral_storage is not None:
         problems.required(request.ephemeral_storage.size, "ephemeralStorage.size")
-        problems.bounds(request.ephemeral_storage.size, "ephemeralStorage.size", 512, 10240)
+        problems.bounds(
+            request.ephemeral_storage.size, "ephemeralStorage.size", *EPHEMERAL_STORAGE_MB
+        )
     if request.tracing_config is not None and request.tracing_config.mode is not None:
         mode = request.tracing_config.mode
         if mode not in ("Active", "PassThrough"):

@@ -21,6 +21,7 @@ from bus.messages import (
     InvocationRejected,
     InvokeAsync,
 )
+from bus.quotas import SYNC_PAYLOAD_BYTES
 from bus.records import LATEST, FunctionVersion, State
 from bus.replies import REPLY_MARGIN_S
 from bus.streams import publish
@@ -40,7 +41,6 @@ from services.responses import json_response
 
 blueprint = Blueprint("invoke", __name__)
 
-MAX_SYNC_PAYLOAD_BYTES = 6_291_456
 INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
 
 
@@ -55,7 +55,7 @@ async def invoke(function_name: str) -> Response:
             "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
         )
     is_event = invocation_type == "Event"
-    limit = context.settings.async_max_payload_bytes if is_event else MAX_SYNC_PAYLOAD_BYTES
+    limit = context.settings.async_max_payload_bytes if is_event else SYNC_PAYLOAD_BYTES
     payload = await _payload(limit)
     record, invoked_arn = await _resolve(context, function_name)
     if invocation_type == "DryRun":

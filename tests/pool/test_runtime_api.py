@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 import anyio
 import pytest
 
+from bus.quotas import RUNTIME_RESPONSE_BYTES
 from workers.pool.http import RequestParser
 from workers.pool.runtime_api import (
-    MAX_RESPONSE_BYTES,
     Invocation,
     Posted,
     RuntimeApi,
@@ -179,7 +179,7 @@ async def test_an_oversized_body_is_dropped_and_the_connection_goes_on(api):
     first, second = invocation("one"), invocation("two")
     api.offer(first)
     await client.request("GET", NEXT)
-    huge = b"x" * (MAX_RESPONSE_BYTES + 1)
+    huge = b"x" * (RUNTIME_RESPONSE_BYTES + 1)
     status, _, _ = await client.request("POST", "/2018-06-01/runtime/invocation/one/response", huge)
     assert status == 202
     assert await result(first) == Posted("response", None)

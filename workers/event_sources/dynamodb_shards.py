@@ -17,6 +17,7 @@ import msgspec
 
 from bus.aws import CompanionError
 from bus.filters import EventFilter
+from bus.quotas import SYNC_PAYLOAD_BYTES
 from bus.records import EventSourceMapping
 from workers.event_sources.base import Backoff, PollerContext
 from workers.event_sources.dynamodb_batches import BatchDelivery
@@ -33,7 +34,6 @@ ERROR_FIRST_DELAY_S = 1.0
 ERROR_MAX_DELAY_S = 30.0
 # A batch stays within a synchronous invocation's payload limit, 6 MB.
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-PAYLOAD_LIMIT_BYTES = 6_291_456
 EVENT_ENVELOPE_BYTES = len(b'{"Records":[]}')
 TRIMMED = "TrimmedDataAccessException"  # the checkpoint is older than the stream keeps
 
@@ -120,7 +120,7 @@ class ShardReader:
                     through = change.sequence_number
                     continue
                 encoded = len(msgspec.json.encode(change.record)) + 1
-                if changes and size + encoded > PAYLOAD_LIMIT_BYTES:
+                if changes and size + encoded > SYNC_PAYLOAD_BYTES:
                     self.carry = records[index:] + self.carry
                     return Batch(changes, through)
                 changes.append(change)

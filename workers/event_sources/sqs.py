@@ -18,6 +18,7 @@ import msgspec
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
 from bus.filters import compile_filter
+from bus.quotas import SYNC_PAYLOAD_BYTES
 from bus.records import EventSourceMapping
 from workers.event_sources.base import (
     Backoff,
@@ -37,7 +38,6 @@ Record = dict[str, Any]
 DEFAULT_MAX_CONCURRENCY = 10
 # The largest synchronous invoke payload, which a batch must fit.
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-MAX_PAYLOAD_BYTES = 6_291_456
 RECORD_OVERHEAD_BYTES = 1_024  # beside its body, while gathering; the real size is checked after
 # An empty answer this quick means the endpoint does not long-poll, or a FIFO queue was
 # polled without waiting: wait before asking again (or until a batch completes).
@@ -111,7 +111,7 @@ class SqsPoller:
         if not batch or not window_s:
             return batch
         deadline = anyio.current_time() + window_s
-        while len(batch) < size and _approximate_bytes(batch) < MAX_PAYLOAD_BYTES:
+        while len(batch) < size and _approximate_bytes(batch) < SYNC_PAYLOAD_BYTES:
             remaining_s = deadline - anyio.current_time()
             if remaining_s <= 0:
                 break
@@ -192,7 +192,7 @@ def handled(records: list[Record], result: BatchResult) -> list[Record]:
 
 
 def fit_payload(
-    records: list[Record], limit: int = MAX_PAYLOAD_BYTES
+    records: list[Record], limit: int = SYNC_PAYLOAD_BYTES
 ) -> tuple[list[Record], list[Record]]:
     """The longest prefix of `records` whose event fits the invoke payload, and the rest."""
     size = len(b'{"Records":[]}')

@@ -21,11 +21,12 @@ import anyio
 from anyio.abc import TaskGroup
 
 from bus.messages import InvokeFunction
+from bus.quotas import RUNTIME_RESPONSE_BYTES
 from bus.records import FunctionVersion
 from bus.settings import Settings
 from workers.pool.executors.base import Executor, LaunchError, LaunchSpec, Sandbox
 from workers.pool.logs import EnvironmentLog, report_line, timeout_line
-from workers.pool.runtime_api import MAX_RESPONSE_BYTES, Invocation, Posted, RuntimeApi
+from workers.pool.runtime_api import Invocation, Posted, RuntimeApi
 from workers.pool.variables import (
     log_group_name,
     log_stream_name,
@@ -290,10 +291,10 @@ class Environment:
         if isinstance(result, Posted):
             if result.kind == "init_error":
                 return result.body or b"", True, "error", result.error_type or None
-            if result.body is None or len(result.body) > MAX_RESPONSE_BYTES:
+            if result.body is None or len(result.body) > RUNTIME_RESPONSE_BYTES:
                 message = (
                     "Response payload size exceeded maximum allowed payload size "
-                    f"({MAX_RESPONSE_BYTES} bytes)."
+                    f"({RUNTIME_RESPONSE_BYTES} bytes)."
                 )
                 return error_body("Function.ResponseSizeTooLarge", message), True, None, None
             return result.body, result.kind == "error", None, None

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
+from bus.quotas import RUNTIME_RESPONSE_BYTES
 from workers.pool.http import Request, RequestParser, response
 
 PREFIX = b"/2018-06-01/runtime"
@@ -26,7 +27,6 @@ INVOCATION = PREFIX + b"/invocation/"
 INIT_ERROR = PREFIX + b"/init/error"
 
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html (sync response)
-MAX_RESPONSE_BYTES = 6_291_556
 
 ACCEPTED = response(202, b'{"status":"OK"}')
 INVALID_ID = response(400, b'{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}')
@@ -213,7 +213,7 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self, api: RuntimeApi) -> None:
         self.api = api
-        self.parser = RequestParser(MAX_RESPONSE_BYTES)
+        self.parser = RequestParser(RUNTIME_RESPONSE_BYTES)
         self.close_after_reply = False
         self.transport: asyncio.Transport
 

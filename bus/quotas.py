@@ -1,0 +1,19 @@
+"""AWS Lambda's quotas that Tarn enforces in more than one place.
+
+https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+"""
+
+from __future__ import annotations
+
+# Invocation payload, request and response, of a synchronous invocation (6 MB).
+SYNC_PAYLOAD_BYTES = 6_291_456
+# What a runtime may post as its response: the payload quota plus AWS's 100 bytes of slack,
+# past which it answers Function.ResponseSizeTooLarge.
+RUNTIME_RESPONSE_BYTES = SYNC_PAYLOAD_BYTES + 100
+# Deployment package: zipped upload (50 MB) and unzipped code plus layers (250 MB).
+ZIPPED_CODE_BYTES = 52_428_800
+UNZIPPED_CODE_BYTES = 262_144_000
+# Function configuration bounds.
+TIMEOUT_S = (1, 900)
+MEMORY_MB = (128, 10_240)
+EPHEMERAL_STORAGE_MB = (512, 10_240)
