@@ -39,15 +39,8 @@ RUNTIME_ENUM = f"Member must satisfy enum value set: [{', '.join(KNOWN)}]"
 ARCHITECTURE_ENUM = f"Member must satisfy enum value set: [{', '.join(ARCHITECTURES)}]"
 
 
-class LayerContentInput(RequestShape):
-    zip_file: bytes | None = None
-    s3_bucket: str | None = None
-    s3_key: str | None = None
-    s3_object_version: str | None = None
-
-
 class PublishLayerVersionInput(RequestShape):
-    content: LayerContentInput | None = None
+    content: CodeInput | None = None  # botocore's LayerVersionContentInput: no ImageUri
     description: str | None = None
     compatible_runtimes: list[str] | None = None
     compatible_architectures: list[str] | None = None
@@ -63,6 +56,7 @@ async def publish_layer_version(layer_name: str) -> Response:
     _check_publish(body)
     assert body.content is not None
     data = body.content.zip_file
+    # A layer's content has no ImageUri: whatever the body says, only the archive counts.
     source = CodeInput(zip_file=data, s3_bucket=body.content.s3_bucket, s3_key=body.content.s3_key)
     code = await packages.load(context, source)
     size = await unzipped_size(data or b"")

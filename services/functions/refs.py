@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from quart import request
 
 from bus.aliases import is_version, pick_version
-from bus.records import LATEST, Alias, FunctionVersion
+from bus.records import LATEST, FunctionVersion
 from bus.settings import Settings
 from services.context import ApiContext
 from services.errors import InvalidParameterValueException, ResourceNotFoundException, constraint
@@ -68,7 +68,6 @@ class Resolved:
 
     record: FunctionVersion
     arn: str  # unqualified, or qualified with the version or alias the request gave
-    alias: Alias | None = None
 
 
 def function_ref(function_name: str) -> FunctionRef:
@@ -86,7 +85,6 @@ async def resolve(context: ApiContext, ref: FunctionRef, *, routed: bool = False
     """The version `ref` names. An alias gives its primary version, or with `routed` the
     version its routing configuration picks for one invocation."""
     version = ref.qualifier or LATEST
-    alias = None
     if not is_version(version):
         alias = await context.stores.aliases.get(ref.name, version)
         if alias is None:
@@ -95,7 +93,7 @@ async def resolve(context: ApiContext, ref: FunctionRef, *, routed: bool = False
     record = await context.stores.functions.get(ref.name, version)
     if record is None:
         raise not_found(context, ref)
-    return Resolved(record, qualified_arn(context, ref), alias)
+    return Resolved(record, qualified_arn(context, ref))
 
 
 def qualified_arn(context: ApiContext, ref: FunctionRef) -> str:
