@@ -105,3 +105,20 @@ class Keys:
     def heartbeats(self) -> str:
         """Sorted set: "<role>:<consumer>" scored by the epoch ms of its last heartbeat."""
         return f"{self.prefix}:heartbeats"
+
+    # Resource policies, function URLs, tags
+    def function_policies(self, name: str) -> str:
+        """Hash: qualifier ($LATEST, version, alias) -> msgpack ResourcePolicy record."""
+        return f"{self.prefix}:function:{name}:policies"
+
+    def function_url_configs(self, name: str) -> str:
+        """Hash: qualifier ($LATEST or alias) -> msgpack FunctionUrlConfig record."""
+        return f"{self.prefix}:function:{name}:url-configs"
+
+    def layer_policies(self, name: str) -> str:
+        """Hash: layer version number -> msgpack ResourcePolicy record."""
+        return f"{self.prefix}:layer:{name}:policies"
+
+    def code_signing_config_tags(self, csc_id: str) -> str:
+        """Hash: tag key -> value, of the code signing config `csc_id` (csc-...)."""
+        return f"{self.prefix}:code-signing-config:{csc_id}:tags"

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
@@ -205,3 +206,33 @@ class EventSourceMapping(msgspec.Struct, kw_only=True, omit_defaults=True):
     @property
     def reports_item_failures(self) -> bool:
         return "ReportBatchItemFailures" in self.function_response_types
+
+
+class ResourcePolicy(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A resource-based policy: the statements of a function version's or alias's policy, or of
+    a layer version's, each as AWS renders it in the policy document.
+    https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
+    """
+
+    statements: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    # Layer version policies have their own RevisionId; a function's policy answers with the
+    # RevisionId of its version or alias instead.
+    revision_id: str = ""
+
+    def statement(self, sid: str) -> dict[str, Any] | None:
+        return next((s for s in self.statements if s.get("Sid") == sid), None)
+
+
+class FunctionUrlConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A function URL of $LATEST or of an alias.
+    https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html
+    """
+
+    function_name: str
+    qualifier: str  # $LATEST or an alias name
+    url_id: str  # 32 lower-case alphanumerics: the URL's first label
+    auth_type: str  # NONE or AWS_IAM
+    creation_time: str
+    last_modified_time: str
+    invoke_mode: str = "BUFFERED"
+    cors: dict[str, Any] | None = None  # AWS's Cors shape, as given

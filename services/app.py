@@ -20,7 +20,11 @@ from services import (
     functions,
     health,
     invoke,
+    layer_policies,
     layers,
+    policies,
+    tags,
+    url_configs,
     versions,
 )
 from services.companion import Companion
@@ -48,6 +52,8 @@ def create_app(settings: Settings) -> Quart:
     app.config["RESPONSE_TIMEOUT"] = 960  # outlasts the longest function timeout
     modules = (functions, function_code, invoke, versions, aliases, layers, health)
     for module in (*modules, event_invoke_configs, event_source_mappings):
+        app.register_blueprint(module.blueprint)
+    for module in (policies, layer_policies, tags, url_configs):
         app.register_blueprint(module.blueprint)
     app.register_error_handler(LambdaError, _render_lambda_error)
     app.register_error_handler(HTTPException, _render_http_error)

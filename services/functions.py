@@ -130,7 +130,7 @@ async def get_function(function_name: str) -> Response:
         "Configuration": render_configuration(record, context.settings.region, found.arn),
         "Code": function_code.code_description(context, record),
     }
-    tags = await context.stores.functions.tags(record.name)
+    tags = await context.stores.tags.get(context.stores.tags.function(record.name))
     if tags:
         body["Tags"] = tags
     return json_response(body)

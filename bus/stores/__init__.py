@@ -17,6 +17,9 @@ from bus.stores.event_invoke_configs import EventInvokeConfigStore
 from bus.stores.event_source_mappings import EventSourceMappingStore
 from bus.stores.functions import FunctionStore
 from bus.stores.layers import LayerStore
+from bus.stores.policies import PolicyStore
+from bus.stores.tags import TagStore
+from bus.stores.url_configs import FunctionUrlConfigStore
 
 __all__ = [
     "AliasStore",
@@ -24,9 +27,12 @@ __all__ = [
     "EventInvokeConfigStore",
     "EventSourceMappingStore",
     "FunctionStore",
+    "FunctionUrlConfigStore",
     "LayerStore",
+    "PolicyStore",
     "RecordMissing",
     "Stores",
+    "TagStore",
 ]
 
 
@@ -38,6 +44,9 @@ class Stores:
     layers: LayerStore
     event_source_mappings: EventSourceMappingStore
     event_invoke_configs: EventInvokeConfigStore
+    policies: PolicyStore
+    url_configs: FunctionUrlConfigStore
+    tags: TagStore
 
     @classmethod
     def create(cls, redis: Redis, keys: Keys) -> Stores:
@@ -48,4 +57,7 @@ class Stores:
             layers=LayerStore(redis, keys),
             event_source_mappings=EventSourceMappingStore(redis, keys),
             event_invoke_configs=EventInvokeConfigStore(redis, keys),
+            policies=PolicyStore(redis, keys),
+            url_configs=FunctionUrlConfigStore(redis, keys),
+            tags=TagStore(redis, keys),
         )
