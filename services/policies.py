@@ -111,10 +111,13 @@ async def add_permission(function_name: str) -> Response:
 async def get_policy(function_name: str) -> Response:
     context = api()
     ref = policy_ref(function_name)
-    target = await _target(context, ref, missing=_function_not_found(context, ref.name))
+    if await context.stores.functions.get(ref.name) is None:
+        raise _function_not_found(context, ref.name)
     policy = await context.stores.policies.function(ref.name, _qualifier(ref))
     if policy is None:
         raise ResourceNotFoundException("The resource you requested does not exist.")
+    # A policy outlives no version or alias (their delete takes it along).
+    target = await _target(context, ref, missing=_function_not_found(context, ref.name))
     return json_response({"Policy": document(policy), "RevisionId": target.revision_id})
 
 
