@@ -24,6 +24,7 @@ from services.policies import (
     MAX_STATEMENT_ID,
     NO_POLICY,
     STATEMENT_ID_PATTERN,
+    check_statement,
     compact,
     document,
 )
@@ -144,11 +145,7 @@ def _check_revision(revision: str | None, policy: ResourcePolicy) -> None:
 
 def _check_permission(body: LayerPermissionInput) -> None:
     problems = Problems()
-    problems.required(body.statement_id, "statementId")
-    problems.required(body.action, "action")
-    problems.required(body.principal, "principal")
-    problems.max_length(body.statement_id, "statementId", MAX_STATEMENT_ID)
-    problems.pattern(body.statement_id, "statementId", STATEMENT_ID_PATTERN)
+    check_statement(problems, body.statement_id, body.action, body.principal)
     problems.max_length(body.action, "action", len(ACTION))
     problems.pattern(body.action, "action", ACTION)
     problems.pattern(body.principal, "principal", PRINCIPAL_PATTERN)

@@ -228,11 +228,7 @@ async def bump_revision(context: ApiContext, name: str, target: FunctionVersion 
 def _check_permission(body: PermissionInput) -> None:
     """botocore's model constraints on AddPermission's members, reported together."""
     problems = Problems()
-    problems.required(body.statement_id, "statementId")
-    problems.required(body.action, "action")
-    problems.required(body.principal, "principal")
-    problems.max_length(body.statement_id, "statementId", MAX_STATEMENT_ID)
-    problems.pattern(body.statement_id, "statementId", STATEMENT_ID_PATTERN)
+    check_statement(problems, body.statement_id, body.action, body.principal)
     problems.pattern(body.action, "action", ACTION_PATTERN)
     problems.pattern(body.principal, "principal", PRINCIPAL_PATTERN)
     problems.pattern(body.source_arn, "sourceArn", SOURCE_ARN_PATTERN)
@@ -249,6 +245,17 @@ def _check_permission(body: PermissionInput) -> None:
             "Member must satisfy enum value set: [NONE, AWS_IAM]",
         )
     problems.raise_any()
+
+
+def check_statement(
+    problems: Problems, sid: str | None, action: str | None, principal: str | None
+) -> None:
+    """The members every permission request needs, and the model's StatementId rules."""
+    problems.required(sid, "statementId")
+    problems.required(action, "action")
+    problems.required(principal, "principal")
+    problems.max_length(sid, "statementId", MAX_STATEMENT_ID)
+    problems.pattern(sid, "statementId", STATEMENT_ID_PATTERN)
 
 
 def _statement(body: PermissionInput, resource: str) -> dict[str, Any]:
