@@ -105,3 +105,23 @@ class Keys:
     def heartbeats(self) -> str:
         """Sorted set: "<role>:<consumer>" scored by the epoch ms of its last heartbeat."""
         return f"{self.prefix}:heartbeats"
+
+    # Code signing, concurrency and other function settings
+    @property
+    def code_signing_configs(self) -> str:
+        """Hash: code signing config id (csc-...) -> msgpack CodeSigningConfig record."""
+        return f"{self.prefix}:code-signing-configs"
+
+    @property
+    def function_settings(self) -> str:
+        """Hash: function name -> msgpack FunctionSettings record (reserved concurrency,
+        recursion, code signing), one hash so the account's reserved sum is one read."""
+        return f"{self.prefix}:function-settings"
+
+    def provisioned_concurrency(self, name: str) -> str:
+        """Hash: qualifier (version or alias) -> msgpack ProvisionedConcurrencyConfig record."""
+        return f"{self.prefix}:function:{name}:provisioned-concurrency"
+
+    def version_settings(self, name: str) -> str:
+        """Hash: qualifier ($LATEST, version, alias) -> msgpack VersionSettings record."""
+        return f"{self.prefix}:function:{name}:version-settings"
