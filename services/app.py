@@ -13,14 +13,19 @@ from werkzeug.exceptions import HTTPException
 from bus.connection import connect
 from bus.settings import Settings
 from services import (
+    account,
     aliases,
+    code_signing,
+    concurrency,
     event_invoke_configs,
     event_source_mappings,
     function_code,
+    function_settings,
     functions,
     health,
     invoke,
     layers,
+    unsupported,
     versions,
 )
 from services.companion import Companion
@@ -49,6 +54,11 @@ def create_app(settings: Settings) -> Quart:
     modules = (functions, function_code, invoke, versions, aliases, layers, health)
     for module in (*modules, event_invoke_configs, event_source_mappings):
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(code_signing.blueprint)
+    app.register_blueprint(concurrency.blueprint)
+    app.register_blueprint(function_settings.blueprint)
+    app.register_blueprint(account.blueprint)
+    app.register_blueprint(unsupported.blueprint)
     app.register_error_handler(LambdaError, _render_lambda_error)
     app.register_error_handler(HTTPException, _render_http_error)
     app.register_error_handler(Exception, _render_unexpected)

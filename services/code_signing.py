@@ -177,7 +177,9 @@ async def put_function_config(function_name: str) -> Response:
     assert body.code_signing_config_arn is not None
     name = function_ref(function_name).name
     await attach(context, name, body.code_signing_config_arn)
-    return json_response({"CodeSigningConfigArn": body.code_signing_config_arn, "FunctionName": name})
+    return json_response(
+        {"CodeSigningConfigArn": body.code_signing_config_arn, "FunctionName": name}
+    )
 
 
 @blueprint.delete(FUNCTION_CONFIG)
@@ -226,7 +228,11 @@ def _check(body: CodeSigningConfigInput, *, creating: bool, arn: str | None = No
         arns = publishers.signing_profile_version_arns
         problems.required(arns, "allowedPublishers.signingProfileVersionArns")
         if arns is not None and not 1 <= len(arns) <= PUBLISHERS_MAX:
-            bound = "greater than or equal to 1" if not arns else f"less than or equal to {PUBLISHERS_MAX}"
+            bound = (
+                "greater than or equal to 1"
+                if not arns
+                else f"less than or equal to {PUBLISHERS_MAX}"
+            )
             problems.add(
                 f"[{', '.join(arns)}]",
                 "allowedPublishers.signingProfileVersionArns",

@@ -16,6 +16,7 @@ from bus.aliases import is_version
 from bus.records import LATEST, FunctionSettings, ProvisionedConcurrencyConfig
 from bus.stores import RecordMissing
 from bus.stores.function_settings import SettingsChange
+from services.arns import function_arn
 from services.configurations import last_modified_now
 from services.context import ApiContext, api
 from services.errors import (
@@ -24,7 +25,6 @@ from services.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from services.arns import function_arn
 from services.function_refs import function_missing, function_ref
 from services.function_requests import Problems, RequestShape, decode_body, read_body
 from services.responses import json_response
@@ -231,8 +231,10 @@ async def _check_provisioned(
         )
     if qualifier == version:
         aliases = {a.name: a for a in await context.stores.aliases.all(name)}
-        if any(c.qualifier in aliases and aliases[c.qualifier].function_version == version
-               for c in others):
+        if any(
+            c.qualifier in aliases and aliases[c.qualifier].function_version == version
+            for c in others
+        ):
             raise ResourceConflictException("Version is pointed by a Provisioned Concurrency alias")
     reserved = await reserved_concurrency(context, name)
     if reserved is not None and requested + sum(c.requested for c in others) > reserved:
@@ -255,9 +257,7 @@ async def _existing_function(context: ApiContext, function_name: str) -> str:
     return name
 
 
-async def _write_settings(
-    context: ApiContext, function_name: str, change: SettingsChange
-) -> None:
+async def _write_settings(context: ApiContext, function_name: str, change: SettingsChange) -> None:
     name = function_ref(function_name).name
     try:
         await context.stores.function_settings.write(name, change)

@@ -14,7 +14,6 @@ from bus.stores.base import RecordStore
 from bus.transactions import transaction
 
 
-
 class CodeSigningConfigStore(RecordStore[CodeSigningConfig]):
     def __init__(self, redis: Redis, keys: Keys) -> None:
         super().__init__(redis, keys, CodeSigningConfig)

@@ -35,4 +35,6 @@ class VersionSettingsStore(RecordStore[VersionSettings]):
             )
 
         key = self.keys.version_settings(function_name)
-        return await self._write(key, qualifier, with_defaults, (self.keys.function(function_name),))
+        return await self._write(
+            key, qualifier, with_defaults, (self.keys.function(function_name),)
+        )
