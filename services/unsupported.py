@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from quart import Blueprint
+from quart import Blueprint, Response
 
 from services.errors import InvalidParameterValueException
 
@@ -56,8 +56,8 @@ UNSUPPORTED: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 
 
-def _refuse(family: str, operation: str) -> Callable[..., Awaitable[None]]:
-    async def refuse(**_: str) -> None:
+def _refuse(family: str, operation: str) -> Callable[..., Awaitable[Response]]:
+    async def refuse(**_: str) -> Response:
         noun = f"the {family} operations" if family[0].isupper() else family
         raise InvalidParameterValueException(f"Tarn does not support {noun} ({operation}).")
 
