@@ -122,3 +122,23 @@ class Keys:
     def code_signing_config_tags(self, csc_id: str) -> str:
         """Hash: tag key -> value, of the code signing config `csc_id` (csc-...)."""
         return f"{self.prefix}:code-signing-config:{csc_id}:tags"
+
+    # Code signing, concurrency and other function settings
+    @property
+    def code_signing_configs(self) -> str:
+        """Hash: code signing config id (csc-...) -> msgpack CodeSigningConfig record."""
+        return f"{self.prefix}:code-signing-configs"
+
+    @property
+    def function_settings(self) -> str:
+        """Hash: function name -> msgpack FunctionSettings record (reserved concurrency,
+        recursion, code signing), one hash so the account's reserved sum is one read."""
+        return f"{self.prefix}:function-settings"
+
+    def provisioned_concurrency(self, name: str) -> str:
+        """Hash: qualifier (version or alias) -> msgpack ProvisionedConcurrencyConfig record."""
+        return f"{self.prefix}:function:{name}:provisioned-concurrency"
+
+    def version_settings(self, name: str) -> str:
+        """Hash: qualifier ($LATEST, version, alias) -> msgpack VersionSettings record."""
+        return f"{self.prefix}:function:{name}:version-settings"

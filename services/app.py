@@ -13,10 +13,14 @@ from werkzeug.exceptions import HTTPException
 from bus.connection import connect
 from bus.settings import Settings
 from services import (
+    account,
     aliases,
+    code_signing,
+    concurrency,
     event_invoke_configs,
     event_source_mappings,
     function_code,
+    function_settings,
     functions,
     health,
     invoke,
@@ -24,6 +28,7 @@ from services import (
     layers,
     policies,
     tags,
+    unsupported,
     url_configs,
     versions,
 )
@@ -54,6 +59,8 @@ def create_app(settings: Settings) -> Quart:
     for module in (*modules, event_invoke_configs, event_source_mappings):
         app.register_blueprint(module.blueprint)
     for module in (policies, layer_policies, tags, url_configs):
+        app.register_blueprint(module.blueprint)
+    for module in (code_signing, concurrency, function_settings, account, unsupported):
         app.register_blueprint(module.blueprint)
     app.register_error_handler(LambdaError, _render_lambda_error)
     app.register_error_handler(HTTPException, _render_http_error)

@@ -16,8 +16,9 @@ from quart import Blueprint, Response, request
 from bus.aliases import is_version
 from bus.records import LATEST, FunctionVersion, LastUpdateStatus, LayerCode, State
 from bus.stores import RecordMissing
-from services import function_code
+from services import code_signing, function_code
 from services.arns import FunctionRef, function_arn, parse_function_name
+from services.concurrency import reserved_concurrency
 from services.configurations import last_modified_now, render_configuration, render_listed
 from services.context import ApiContext, api
 from services.errors import (
@@ -26,6 +27,8 @@ from services.errors import (
     ResourceConflictException,
 )
 from services.function_layers import check_combined_size, resolve_layers
+from services.function_listing import all_versions as _all_versions
+from services.function_listing import list_all_versions
 from services.function_refs import (
     function_missing,
     function_ref,
@@ -75,6 +78,8 @@ async def create_function() -> Response:
         context, package_type, body.code, body.runtime, body.handler, body.layers
     )
     check_runtime_and_environment(body)
+    if body.code_signing_config_arn:
+        await code_signing.check_attachable(context, body.code_signing_config_arn)
     layers = await resolve_layers(context, body.layers)
     code = await function_code.load(context, body.code)
     await check_combined_size(context, code.sha256_hex, layers or [])
@@ -97,6 +102,8 @@ async def create_function() -> Response:
         record.architectures = body.architectures
     if not await context.stores.functions.create(record, body.tags or {}):
         raise ResourceConflictException(f"Function already exist: {name}")
+    if body.code_signing_config_arn:
+        await code_signing.attach(context, name, body.code_signing_config_arn)
     await provision(context, record)
     if body.publish:
         record = await publish(context, name)
@@ -109,6 +116,8 @@ async def list_functions() -> Response:
     context = api()
     marker = request.args.get("Marker") or None
     max_items = page_size(request.args.get("MaxItems"))
+    if _all_versions():
+        return json_response(await list_all_versions(context, marker, max_items))
     names = await context.stores.functions.names_after(marker, max_items + 1)
     more = len(names) > max_items
     names = names[:max_items]
@@ -133,6 +142,9 @@ async def get_function(function_name: str) -> Response:
     tags = await context.stores.tags.get(context.stores.tags.function(record.name))
     if tags:
         body["Tags"] = tags
+    reserved = await reserved_concurrency(context, record.name)
+    if reserved is not None:
+        body["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
     return json_response(body)
 
 

@@ -15,6 +15,7 @@ import msgspec
 from quart import Blueprint, Response, request
 
 from bus.arns import Arn
+from bus.quotas import TAGS_PER_RESOURCE
 from bus.records import EventSourceMapping
 from bus.stores import RecordMissing
 from bus.stores.tags import TagLimitExceeded
@@ -36,7 +37,6 @@ RESOURCE_PATTERN = (
 )
 MAX_RESOURCE = 256
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-MAX_TAGS = 50
 TOO_MANY = "Number of tags exceeds resource tag limit."
 NOT_FOUND = "The resource you requested does not exist."
 # Given a mapping's tags, its new tags.
@@ -75,7 +75,7 @@ async def tag_resource(resource: str) -> Response:
         await _change_mapping(context, ident, lambda old: {**old, **tags})
         return Response(b"", status=204)
     try:
-        await context.stores.tags.merge(await _tag_key(context, arn), tags, MAX_TAGS)
+        await context.stores.tags.merge(await _tag_key(context, arn), tags)
     except TagLimitExceeded:
         raise InvalidParameterValueException(TOO_MANY) from None
     await _renew_function(context, arn)
@@ -166,7 +166,7 @@ async def _mapping(context: ApiContext, uuid_: str) -> EventSourceMapping:
 async def _change_mapping(context: ApiContext, uuid_: str, retag: TagChange) -> None:
     def change(mapping: EventSourceMapping) -> EventSourceMapping:
         tags = retag(mapping.tags)
-        if len(tags) > MAX_TAGS:
+        if len(tags) > TAGS_PER_RESOURCE:
             raise InvalidParameterValueException(TOO_MANY)
         return msgspec.structs.replace(mapping, tags=tags)
 

@@ -94,7 +94,10 @@ class FunctionStore(RecordStore[FunctionVersion]):
                 self.keys.event_invoke_configs(name),
                 self.keys.function_policies(name),
                 self.keys.function_url_configs(name),
+                self.keys.provisioned_concurrency(name),
+                self.keys.version_settings(name),
             )
+            pipe.hdel(self.keys.function_settings, name)  # concurrency, CSC attachment
             pipe.zrem(self.keys.function_names, name)
             await pipe.execute()
 

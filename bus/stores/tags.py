@@ -11,6 +11,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bus.keys import Keys
+from bus.quotas import TAGS_PER_RESOURCE
 from bus.transactions import transaction
 
 
@@ -39,7 +40,7 @@ class TagStore:
         if tags:
             pipe.hset(key, mapping=tags)
 
-    async def merge(self, key: str, tags: dict[str, str], limit: int) -> None:
+    async def merge(self, key: str, tags: dict[str, str], limit: int = TAGS_PER_RESOURCE) -> None:
         """Add or overwrite `tags`; TagLimitExceeded if that makes more than `limit`."""
 
         async def attempt(pipe: Any) -> None:
