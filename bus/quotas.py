@@ -13,6 +13,8 @@ RUNTIME_RESPONSE_BYTES = SYNC_PAYLOAD_BYTES + 100
 # Deployment package: zipped upload (50 MB) and unzipped code plus layers (250 MB).
 ZIPPED_CODE_BYTES = 52_428_800
 UNZIPPED_CODE_BYTES = 262_144_000
+# Tags on one function, mapping or code signing config.
+TAGS_PER_RESOURCE = 50
 # Function configuration bounds.
 TIMEOUT_S = (1, 900)
 MEMORY_MB = (128, 10_240)

@@ -10,18 +10,23 @@ from quart import Quart
 from bus.connection import connect
 from bus.quotas import REQUEST_BYTES
 from bus.settings import Settings
-from services import health, layers
+from services import account, code_signing, health, layers, tags, unsupported
 from services.context import ApiContext
 from services.errors import register_error_handlers
 from services.event_source_mappings import operations as event_source_mappings
 from services.functions import (
     aliases,
+    concurrency,
     event_invoke_configs,
     invoke,
     management,
     packages,
+    url_configs,
     versions,
 )
+from services.functions import settings as function_settings
+from services.permissions import functions as function_permissions
+from services.permissions import layers as layer_permissions
 from services.proxy import CompanionProxy
 from services.routing import Router
 
@@ -35,6 +40,15 @@ BLUEPRINT_MODULES = (
     health,
     event_invoke_configs,
     event_source_mappings,
+    function_permissions,
+    layer_permissions,
+    tags,
+    url_configs,
+    code_signing,
+    concurrency,
+    function_settings,
+    account,
+    unsupported,
 )
 
 

@@ -65,6 +65,14 @@ class ResourceConflictException(LambdaError):
     status = 409
 
 
+class CodeSigningConfigNotFoundException(LambdaError):
+    status = 404
+
+
+class ProvisionedConcurrencyConfigNotFoundException(LambdaError):
+    status = 404
+
+
 class PreconditionFailedException(LambdaError):
     status = 412
 

@@ -16,6 +16,7 @@ from quart import Blueprint, Response
 from bus.aliases import is_version
 from bus.records import LATEST, FunctionVersion, LastUpdateStatus, LayerCode, State
 from bus.stores import RecordMissing
+from services import code_signing
 from services.context import ApiContext, api
 from services.errors import (
     InvalidParameterValueException,
@@ -23,12 +24,14 @@ from services.errors import (
     ResourceConflictException,
 )
 from services.functions import packages
+from services.functions.concurrency import reserved_concurrency
 from services.functions.configurations import (
     last_modified_now,
     render_configuration,
     render_listed,
 )
 from services.functions.layers import check_combined_size, resolve_layers
+from services.functions.listing import all_versions, list_all_versions
 from services.functions.refs import (
     FunctionRef,
     function_arn,
@@ -78,6 +81,8 @@ async def create_function() -> Response:
         context, package_type, body.code, body.runtime, body.handler, body.layers
     )
     check_runtime_and_environment(body)
+    if body.code_signing_config_arn:
+        await code_signing.check_attachable(context, body.code_signing_config_arn)
     layers = await resolve_layers(context, body.layers)
     code = await packages.load(context, body.code)
     await check_combined_size(context, code.sha256_hex, layers or [])
@@ -100,6 +105,8 @@ async def create_function() -> Response:
         record.architectures = body.architectures
     if not await context.stores.functions.create(record, body.tags or {}):
         raise ResourceConflictException(f"Function already exist: {name}")
+    if body.code_signing_config_arn:
+        await code_signing.attach(context, name, body.code_signing_config_arn)
     await provision(context, record)
     if body.publish:
         record = await publish(context, name)
@@ -111,6 +118,8 @@ async def create_function() -> Response:
 async def list_functions() -> Response:
     context = api()
     page = list_page()
+    if all_versions():
+        return await list_all_versions(context, page)
     names = await context.stores.functions.names_after(page.marker, page.size + 1)
     names, next_marker = page.cut(names, str)
     records = await context.stores.functions.get_many(names)
@@ -127,9 +136,12 @@ async def get_function(function_name: str) -> Response:
         "Configuration": render_configuration(record, context.settings.region, found.arn),
         "Code": packages.code_description(context, record),
     }
-    tags = await context.stores.functions.tags(record.name)
+    tags = await context.stores.tags.get(context.stores.tags.function(record.name))
     if tags:
         body["Tags"] = tags
+    reserved = await reserved_concurrency(context, record.name)
+    if reserved is not None:
+        body["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
     return json_response(body)
 
 

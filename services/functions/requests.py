@@ -74,6 +74,7 @@ class CreateFunctionInput(ConfigurationInput):
     package_type: str | None = None
     tags: dict[str, str] | None = None
     architectures: list[str] | None = None
+    code_signing_config_arn: str | None = None
 
 
 class UpdateCodeInput(RequestShape):
