@@ -17,3 +17,8 @@ UNZIPPED_CODE_BYTES = 262_144_000
 TIMEOUT_S = (1, 900)
 MEMORY_MB = (128, 10_240)
 EPHEMERAL_STORAGE_MB = (512, 10_240)
+# Asynchronous invocation: retries after a function error and the age an event may reach,
+# both the default and the most an event-invoke config may set.
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+ASYNC_MAX_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE_S = 21_600
