@@ -18,7 +18,7 @@ from bus.stores import RecordMissing
 from bus.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
 from workers.context import WorkerContext
-from workers.images import IMAGE_FAILURE_CODE, ImageProvisioner
+from workers.docker.provisioning import IMAGE_FAILURE_CODE, ImageProvisioner
 
 log = logging.getLogger("tarn.functions")
 
