@@ -70,6 +70,30 @@ async def test_entry_of_a_dead_consumer_is_reclaimed_after_visibility_timeout(
     assert reclaimed.message == command("a")
 
 
+async def test_reclaim_reaches_a_stuck_entry_behind_many_busy_ones(
+    redis: Redis, keys: Keys
+) -> None:
+    busy = consumer(redis, keys, "busy", visibility_timeout_ms=200)
+    await busy.ensure_group()
+    for n in range(30):
+        await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command(f"busy{n}"))
+    held = await busy.read(30, 100)
+    dead = consumer(redis, keys, "dead", visibility_timeout_ms=200)
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("stuck"))
+    assert len(await dead.read(10, 100)) == 1
+    await anyio.sleep(0.3)
+    ids = [delivery.entry_id for delivery in held]  # still being handled: touched, not idle
+    await redis.xclaim(keys.function_commands, "functions", "busy", 0, ids, justid=True)
+    alive = consumer(redis, keys, "alive", visibility_timeout_ms=200)
+    reclaimed = []
+    for _ in range(10):  # one free slot: each reclaim looks at a few entries only
+        alive._next_reclaim = 0
+        reclaimed += await alive.read(1, 10)
+        if reclaimed:
+            break
+    assert [delivery.message for delivery in reclaimed] == [command("stuck")]
+
+
 async def test_undecodable_entry_goes_to_dead_letters(redis: Redis, keys: Keys) -> None:
     worker = consumer(redis, keys, "w1")
     await worker.ensure_group()
