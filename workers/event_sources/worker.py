@@ -39,8 +39,6 @@ UNOWNED_GRACE_S = 1.0
 RESTART_FIRST_S = 1.0
 RESTART_MAX_S = 30.0
 RESTART_RESET_AFTER_S = 60.0
-
-
 # How long a deleted mapping's poller may take to stop before its state is dropped anyway.
 STOP_TIMEOUT_S = 5.0
 
@@ -185,7 +183,7 @@ class EventSourceWorker:
         await self._let_go({mapping.uuid})
         log.info("mapping %s deleted", mapping.uuid)
 
-    async def _set_state(self, mapping: EventSourceMapping, state: str) -> None:
+    async def _set_state(self, mapping: EventSourceMapping, state: MappingState) -> None:
         """Settle `mapping` in `state`, unless the API changed it since it was read."""
 
         def change(stored: EventSourceMapping) -> EventSourceMapping:

@@ -30,7 +30,7 @@ ERROR_MAX_DELAY_S = 30.0
 
 
 class StreamPoller:
-    """Polls one enabled DynamoDB Streams mapping until cancelled (see base.Poller)."""
+    """Polls one enabled DynamoDB Streams mapping until cancelled (see base.py's Poller)."""
 
     def __init__(self, context: PollerContext, mapping: EventSourceMapping) -> None:
         self.context = context

@@ -49,7 +49,7 @@ HAND_BACK_TIMEOUT_S = 2.0
 
 
 class SqsPoller:
-    """Polls one SQS mapping until cancelled (see base.Poller)."""
+    """Polls one SQS mapping until cancelled (see base.py's Poller)."""
 
     def __init__(self, context: PollerContext, mapping: EventSourceMapping) -> None:
         self.context = context
