@@ -27,7 +27,13 @@ from bus.keys import Keys
 from bus.messages import ASYNC_COMMANDS, InvokeAsync
 from bus.records import LATEST, FunctionVersion
 from bus.streams import FIELD
-from tests.api.test_async_invoke import REPORTER, invoke_event, make_queue, quiet, receive
+from tests.api.test_async_invoke import (
+    invoke_event,
+    make_queue,
+    quiet,
+    receive,
+    reporter_sending_to,
+)
 from tests.api.test_stack import child_pid
 from tests.conftest import Stack, start_stack, stop_stack
 from tests.functions import create_python_function, unique_name
@@ -127,14 +133,8 @@ def enqueue(stack: Stack, name: str, event: dict[str, object], age_ms: int) -> s
 def test_event_older_than_its_maximum_age_goes_to_on_failure_without_running(
     stack: Stack,
 ) -> None:
-    name = unique_name()
-    create_python_function(stack.client(), name, REPORTER)
     failure_url, failure_arn = make_queue(stack)
-    stack.client().put_function_event_invoke_config(
-        FunctionName=name,
-        MaximumEventAgeInSeconds=60,
-        DestinationConfig={"OnFailure": {"Destination": failure_arn}},
-    )
+    name = reporter_sending_to(stack, "OnFailure", failure_arn, MaximumEventAgeInSeconds=60)
     runs, _ = make_queue(stack)
     event = {"report_to": runs, "value": 1}
     old = enqueue(stack, name, event, age_ms=61_000)
