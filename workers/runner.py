@@ -7,9 +7,7 @@ shielded, with a grace period.
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
 import sys
 from collections.abc import Callable
 from typing import Protocol
@@ -21,6 +19,7 @@ from bus.connection import connect
 from bus.heartbeats import beat, stop_beating
 from bus.keys import Keys
 from bus.settings import Settings, SettingsError
+from workers.consumers import consumer_name
 from workers.context import WorkerContext
 
 log = logging.getLogger("tarn.worker")
@@ -31,13 +30,6 @@ GRACE_PERIOD_S = 5.0
 class Role(Protocol):
     async def run(self) -> None: ...
     async def aclose(self) -> None: ...
-
-
-def consumer_name(settings: Settings, role: str) -> str:
-    """TARN_CONSUMER, else host, role and pid: unique per process, so two copies of a role
-    on one host never share a consumer (and never run each other's pending entries). What a
-    stopped process left pending is reclaimed by the others after the visibility timeout."""
-    return settings.consumer or f"{socket.gethostname()}-{role}-{os.getpid()}"
 
 
 # Each role imports its module only when it runs (aiodocker, say, only where it is used).

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
+
 import anyio
 import pytest
 from redis.asyncio import Redis
@@ -10,6 +14,7 @@ from bus.keys import Keys
 from bus.messages import FUNCTION_COMMANDS, FunctionCommand, ProvisionFunction
 from bus.streams import FIELD, ConsumerConfig, StreamConsumer, publish
 from tests.waiting import eventually
+from workers.consumers import adopt_orphans
 
 pytestmark = pytest.mark.anyio
 
@@ -181,3 +186,25 @@ async def test_entry_handled_longer_than_visibility_timeout_is_not_reclaimed(
                 assert await other.read(10, 10) == []
             await eventually(lambda: nothing_pending(redis, keys))
             tasks.cancel_scope.cancel()
+
+
+async def test_a_worker_adopts_at_once_what_dead_local_workers_left_and_nothing_else(
+    redis: Redis, keys: Keys
+) -> None:
+    host = socket.gethostname()
+    async with await anyio.open_process([sys.executable, "-c", "pass"]) as gone:
+        await gone.wait()
+    dead_one = consumer(redis, keys, f"{host}-functions-{gone.pid}")
+    live_one = consumer(redis, keys, f"{host}-functions-{os.getppid()}")
+    await dead_one.ensure_group()
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("left"))
+    assert len(await dead_one.read(10, 100)) == 1
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("held"))
+    assert len(await live_one.read(10, 100)) == 1
+    successor = consumer(redis, keys, f"{host}-functions-{os.getpid()}")
+    assert await adopt_orphans(successor) == 1
+    [adopted] = await successor.read(10, 50)  # well within the visibility timeout
+    assert (adopted.message, adopted.deliveries) == (command("left"), 2)
+    consumers = await redis.xinfo_consumers(keys.function_commands, "functions")
+    names = {c["name"].decode() for c in consumers}
+    assert names == {live_one.config.consumer, successor.config.consumer}  # the dead one gone

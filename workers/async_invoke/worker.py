@@ -27,6 +27,7 @@ from bus.replies import ReplyInbox
 from bus.streams import FIELD, StreamConsumer, consumer_config
 from workers.async_invoke.destinations import Destinations
 from workers.async_invoke.slots import FunctionSlots
+from workers.consumers import adopt_orphans
 from workers.context import WorkerContext
 from workers.invocations import Outcome
 
@@ -60,6 +61,7 @@ class AsyncInvoker:
     async def run(self) -> None:
         """Serve the async stream and release due retries until cancelled."""
         await self.inbox.open()
+        await adopt_orphans(self.stream)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(self.inbox.run)
             tasks.start_soon(self._release_due_forever)
