@@ -21,7 +21,8 @@ MEMORY_MB = (128, 10_240)
 EPHEMERAL_STORAGE_MB = (512, 10_240)
 # The largest request body an operation takes: CreateFunction with a 50 MB zip in base64.
 REQUEST_BYTES = 70_167_211
-# Event invocations: retries (0 to 2, 2 by default) and maximum event age (60 s to 6 hours,
-# 6 hours by default). https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+# Event invocations: retries after a function error (0 to 2, 2 by default) and the age an
+# event may reach (60 s to 6 hours, 6 hours by default).
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
 ASYNC_RETRY_ATTEMPTS = 2
 ASYNC_EVENT_AGE_S = (60, 21_600)

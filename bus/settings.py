@@ -43,6 +43,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     visibility_timeout_ms: int = 30_000
     max_deliveries: int = 5
     heartbeat_interval_s: float = 1.0
+    # This process's consumer name in the stream groups; empty: host, role and pid. Give each
+    # process its own (two processes of one role must never share one).
+    consumer: str = ""
     # Warm pool: environments alive at once (AWS's default account concurrency) and how
     # long an idle one is kept.
     pool_max_environments: int = 1000

@@ -1,8 +1,10 @@
 """Redis streams transport: publish, consume in a consumer group, ack, reclaim, dead-letter.
 
-Delivery is at least once. A consumer first re-reads its own pending entries (a restarted
-worker keeps its consumer name, so it resumes at once), then claims entries that another
+Delivery is at least once. A consumer first re-reads its own pending entries (those of an
+earlier process under the same name, if one was given), then claims entries that another
 consumer left unacknowledged for longer than the visibility timeout, then reads new ones.
+Consumer names are unique per process, so the entries of a process that died are reclaimed
+by the others (or its successor) once the visibility timeout has passed.
 An entry that does not decode, or that failed `max_deliveries` times, goes to the
 dead-letter stream with the reason; nothing is dropped silently.
 """
@@ -80,6 +82,10 @@ class StreamConsumer(Generic[M]):
         self.codec = codec
         self._own_pending_done = False
         self._next_reclaim = 0.0
+        # Where the next reclaim scans the pending entries list from: each XAUTOCLAIM looks
+        # at a few times `count` entries only, so a scan goes on where the last one stopped
+        # and the stuck entries behind many busy ones are reached too.
+        self._reclaim_from: bytes | str = "0-0"
         self._in_flight: set[bytes] = set()
 
     async def ensure_group(self) -> None:
@@ -217,9 +223,10 @@ class StreamConsumer(Generic[M]):
             self.config.group,
             self.config.consumer,
             min_idle_time=self.config.visibility_timeout_ms,
-            start_id="0-0",
+            start_id=self._reclaim_from,
             count=count,
         )
+        self._reclaim_from = answer[0]  # "0-0" once the whole list was scanned
         entries = answer[1]
         if entries:
             log.warning("reclaimed %d stuck entries from %s", len(entries), self.config.stream)

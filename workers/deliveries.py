@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from bus.arns import service_of
 from bus.aws import Companion, find_text, queue_url
 
 SNS_VERSION = "2010-03-31"
@@ -44,7 +45,7 @@ async def send_to_target(
     companion: Companion, arn: str, body: str, attributes: Attributes | None = None
 ) -> None:
     """Send `body` to the queue or topic `arn` names; ValueError for any other service."""
-    match arn.split(":")[2]:
+    match service_of(arn):
         case "sqs":
             await send_to_queue(companion, arn, body, attributes)
         case "sns":

@@ -17,8 +17,9 @@ from bus.records import FunctionVersion, LastUpdateStatus, State
 from bus.stores import RecordMissing
 from bus.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
+from workers.consumers import adopt_orphans
 from workers.context import WorkerContext
-from workers.images import IMAGE_FAILURE_CODE, ImageProvisioner
+from workers.docker.provisioning import IMAGE_FAILURE_CODE, ImageProvisioner
 
 log = logging.getLogger("tarn.functions")
 
@@ -42,6 +43,7 @@ class FunctionManager:
         self.images = ImageProvisioner(settings) if settings.executor == "docker" else None
 
     async def run(self) -> None:
+        await adopt_orphans(self.consumer)
         await self.consumer.consume(self.handle, concurrency=CONCURRENCY)
 
     async def aclose(self) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import signal
-import socket
 import sys
+from collections.abc import Callable
 from typing import Protocol
 
 import anyio
@@ -19,12 +19,12 @@ from bus.connection import connect
 from bus.heartbeats import beat, stop_beating
 from bus.keys import Keys
 from bus.settings import Settings, SettingsError
+from workers.consumers import consumer_name
 from workers.context import WorkerContext
 
 log = logging.getLogger("tarn.worker")
 
 GRACE_PERIOD_S = 5.0
-ROLES = "functions, pool, async or event_sources"
 
 
 class Role(Protocol):
@@ -32,33 +32,48 @@ class Role(Protocol):
     async def aclose(self) -> None: ...
 
 
-def consumer_name(settings: Settings, role: str) -> str:
-    """Stable across restarts on one host, so a restarted worker resumes its own pending work."""
-    return f"{socket.gethostname()}-{role}"
+# Each role imports its module only when it runs (aiodocker, say, only where it is used).
+def _functions(context: WorkerContext) -> Role:
+    from workers.functions import FunctionManager
+
+    return FunctionManager(context)
+
+
+def _pool(context: WorkerContext) -> Role:
+    from workers.pool import WarmPool
+
+    return WarmPool(
+        context,
+        max_environments=context.settings.pool_max_environments,
+        keep_alive_s=context.settings.pool_keep_alive_s,
+    )
+
+
+def _async(context: WorkerContext) -> Role:
+    from workers.async_invoke import AsyncInvoker
+
+    return AsyncInvoker(context)
+
+
+def _event_sources(context: WorkerContext) -> Role:
+    from workers.event_sources.worker import EventSourceWorker
+
+    return EventSourceWorker(context)
+
+
+ROLES: dict[str, Callable[[WorkerContext], Role]] = {
+    "functions": _functions,
+    "pool": _pool,
+    "async": _async,
+    "event_sources": _event_sources,
+}
 
 
 def build_role(name: str, context: WorkerContext) -> Role:
-    if name == "functions":
-        from workers.functions import FunctionManager
-
-        return FunctionManager(context)
-    if name == "pool":
-        from workers.pool import WarmPool
-
-        return WarmPool(
-            context,
-            max_environments=context.settings.pool_max_environments,
-            keep_alive_s=context.settings.pool_keep_alive_s,
-        )
-    if name == "async":
-        from workers.async_invoke import AsyncInvoker
-
-        return AsyncInvoker(context)
-    if name == "event_sources":
-        from workers.event_sources.worker import EventSourceWorker
-
-        return EventSourceWorker(context)
-    raise SystemExit(f"unknown worker role {name!r}: choose {ROLES}")
+    factory = ROLES.get(name)
+    if factory is None:
+        raise SystemExit(f"unknown worker role {name!r}: choose {', '.join(ROLES)}")
+    return factory(context)
 
 
 async def serve_role(name: str, settings: Settings) -> None:
@@ -103,7 +118,7 @@ async def _beat_forever(
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        raise SystemExit("usage: python -m workers <functions|pool|async|event_sources>")
+        raise SystemExit(f"usage: python -m workers <{'|'.join(ROLES)}>")
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

@@ -30,7 +30,7 @@ STOP_GRACE_S = 5.0
 READY_TIMEOUT_S = 60.0
 RESTART_DELAY_S = 1.0
 # The workers' Docker check: it prints the engine and removes the stack's leftover containers.
-DOCKER_CHECK = [sys.executable, "-m", "workers.pool.executors.engine"]
+DOCKER_CHECK = [sys.executable, "-m", "workers.docker.engine"]
 DOCKER_CHECK_TIMEOUT_S = 60.0
 NO_DOCKER_ENGINE = 3  # its exit status when no engine answers
 # moto logs every request it serves; that goes to this file under the data dir, not to ours.
@@ -242,8 +242,10 @@ class Supervisor:
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
+    """The children's environment: this one's, with the settings, less a fixed consumer name,
+    which copies of one role would share (each child names itself after its pid instead)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TARN_")}
-    return env | settings.to_env()
+    return env | msgspec.structs.replace(settings, consumer="").to_env()
 
 
 def _docker_check(settings: Settings) -> subprocess.CompletedProcess[str]:

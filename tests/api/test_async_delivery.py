@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,7 +27,13 @@ from bus.keys import Keys
 from bus.messages import ASYNC_COMMANDS, InvokeAsync
 from bus.records import LATEST, FunctionVersion
 from bus.streams import FIELD
-from tests.api.test_async_invoke import REPORTER, invoke_event, make_queue, quiet, receive
+from tests.api.test_async_invoke import (
+    invoke_event,
+    make_queue,
+    quiet,
+    receive,
+    reporter_sending_to,
+)
 from tests.api.test_stack import child_pid
 from tests.conftest import Stack, start_stack, stop_stack
 from tests.functions import create_python_function, unique_name
@@ -64,6 +72,17 @@ def handler(event, context):
         raise RuntimeError("first attempt fails")
     with open(os.path.join(event["dir"], "done.txt"), "a") as done:
         done.write(event["id"] + "\\n")
+"""
+
+
+# Leaves one line per run (its request id) in the file its event names, taking a second.
+RECORDER = """
+import time
+
+def handler(event, context):
+    with open(event["path"], "a") as runs:
+        runs.write(context.aws_request_id + "\\n")
+    time.sleep(1)
 """
 
 
@@ -114,14 +133,8 @@ def enqueue(stack: Stack, name: str, event: dict[str, object], age_ms: int) -> s
 def test_event_older_than_its_maximum_age_goes_to_on_failure_without_running(
     stack: Stack,
 ) -> None:
-    name = unique_name()
-    create_python_function(stack.client(), name, REPORTER)
     failure_url, failure_arn = make_queue(stack)
-    stack.client().put_function_event_invoke_config(
-        FunctionName=name,
-        MaximumEventAgeInSeconds=60,
-        DestinationConfig={"OnFailure": {"Destination": failure_arn}},
-    )
+    name = reporter_sending_to(stack, "OnFailure", failure_arn, MaximumEventAgeInSeconds=60)
     runs, _ = make_queue(stack)
     event = {"report_to": runs, "value": 1}
     old = enqueue(stack, name, event, age_ms=61_000)
@@ -202,3 +215,70 @@ def test_no_event_is_lost_when_the_async_worker_is_killed_mid_burst(
 
 def seen(done: Path) -> set[str]:
     return set(done.read_text().split()) if done.exists() else set()
+
+
+def test_two_async_workers_on_one_host_never_run_each_others_events(
+    own_stack: StartStack, tmp_path: Path
+) -> None:
+    """Each process is its own consumer: when one of two async workers is killed mid-burst
+    and restarted, only the events it held may run again (after the visibility timeout);
+    the other worker's events run once, and none is lost."""
+    stack = own_stack(
+        {
+            "TARN_WORKERS": "functions,pool,async,async,event_sources",
+            "TARN_VISIBILITY_TIMEOUT_MS": "3000",
+        }
+    )
+    name = unique_name()
+    create_python_function(stack.client(), name, RECORDER, Timeout=10)
+    runs = tmp_path / "runs.txt"
+    client = stack.client()
+
+    def send(_: int) -> str:
+        event = json.dumps({"path": str(runs)}).encode()
+        response = client.invoke(FunctionName=name, InvocationType="Event", Payload=event)
+        return str(response["ResponseMetadata"]["RequestId"])
+
+    workers = async_workers(stack)
+    assert len(workers) == 2
+    with ThreadPoolExecutor(8) as senders:
+        sent = list(senders.map(send, range(160)))
+    wait_for(lambda: len(run_counts(runs)) >= 30, 30, "30 events run")
+    os.kill(workers[0], signal.SIGKILL)
+    held = pending_by_consumer(stack)
+    killed = [consumer for consumer in held if consumer.endswith(f"-async-{workers[0]}")]
+    survivor = [consumer for consumer in held if consumer.endswith(f"-async-{workers[1]}")]
+    assert killed and survivor, f"both workers should hold events at the kill: {held}"
+    wait_for(lambda: len(async_workers(stack)) == 2, 20, "the killed worker's successor")
+    wait_for(lambda: run_counts(runs).keys() >= set(sent), 60, "every event's run")
+    time.sleep(1.5)  # any second run of an event would have finished by now
+    counts = run_counts(runs)
+    may_run_again = set(held[killed[0]])
+    assert {rid: n for rid, n in counts.items() if n > 1 and rid not in may_run_again} == {}
+    assert counts.keys() == set(sent)
+
+
+def async_workers(stack: Stack) -> list[int]:
+    found = subprocess.run(
+        ["pgrep", "-P", str(stack.process.pid), "-f", "workers async"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return sorted(int(pid) for pid in found)
+
+
+def pending_by_consumer(stack: Stack) -> dict[str, list[str]]:
+    """The request ids of the async stream's pending (unacknowledged) entries, per consumer."""
+    with stack_redis(stack) as redis:
+        stream = STACK_KEYS.async_invocations
+        pending = redis.xpending_range(stream, "async", "-", "+", 10_000)
+        held: dict[str, list[str]] = {}
+        for entry in pending:
+            [(_, fields)] = redis.xrange(stream, entry["message_id"], entry["message_id"])
+            command = ASYNC_COMMANDS.decode(fields[FIELD])
+            held.setdefault(entry["consumer"].decode(), []).append(command.request_id)
+    return held
+
+
+def run_counts(runs: Path) -> Counter[str]:
+    return Counter(runs.read_text().split()) if runs.exists() else Counter()

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.test_async_invoke import REPORTER, invoke_event, make_queue, receive
+from tests.api.test_async_invoke import (
+    REPORTER,
+    invoke_event,
+    make_queue,
+    receive,
+    reporter_sending_to,
+)
 from tests.conftest import Stack
 from tests.functions import create_python_function, unique_name
 
@@ -46,15 +52,9 @@ def notification(stack: Stack, url: str) -> dict[str, Any]:
 
 
 def test_failure_record_reaches_an_sns_on_failure_destination(stack: Stack) -> None:
-    name = unique_name()
-    create_python_function(stack.client(), name, REPORTER)
     runs, _ = make_queue(stack)
     topic_arn, subscriber = make_topic(stack)
-    stack.client().put_function_event_invoke_config(
-        FunctionName=name,
-        MaximumRetryAttempts=0,
-        DestinationConfig={"OnFailure": {"Destination": topic_arn}},
-    )
+    name = reporter_sending_to(stack, "OnFailure", topic_arn, MaximumRetryAttempts=0)
     event = {"report_to": runs, "fail": True}
     response = invoke_event(stack, name, event)
     envelope = notification(stack, subscriber)
@@ -114,11 +114,7 @@ def test_record_reaches_a_destination_function_as_its_event(stack: Stack) -> Non
     client = stack.client()
     forwarder = unique_name("dest")
     forwarder_arn = create_python_function(client, forwarder, FORWARDER)["FunctionArn"]
-    name = unique_name()
-    create_python_function(client, name, REPORTER)
-    client.put_function_event_invoke_config(
-        FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": forwarder_arn}}
-    )
+    name = reporter_sending_to(stack, "OnSuccess", forwarder_arn)
     runs, _ = make_queue(stack)
     forwarded, _ = make_queue(stack)
     event = {"report_to": runs, "forward_to": forwarded, "value": 3}
@@ -140,11 +136,7 @@ def test_record_reaches_an_eventbridge_bus_as_an_event(stack: Stack) -> None:
     events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(pattern))
     routed, routed_arn = make_queue(stack)
     events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "q", "Arn": routed_arn}])
-    name = unique_name()
-    create_python_function(stack.client(), name, REPORTER)
-    stack.client().put_function_event_invoke_config(
-        FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": bus_arn}}
-    )
+    name = reporter_sending_to(stack, "OnSuccess", bus_arn)
     runs, _ = make_queue(stack)
     invoke_event(stack, name, {"report_to": runs, "value": 5})
     delivered = json.loads(receive(stack, routed, 1)[0]["Body"])

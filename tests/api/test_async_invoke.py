@@ -63,6 +63,17 @@ def invoke_event(stack: Stack, name: str, event: dict[str, Any]) -> dict[str, An
     return stack.client().invoke(FunctionName=name, InvocationType="Event", Payload=payload)
 
 
+def reporter_sending_to(stack: Stack, where: str, arn: str, **config: int) -> str:
+    """A new REPORTER function whose Event invocations go on to `arn` (`where`: OnSuccess or
+    OnFailure), with the event-invoke `config` given; its name."""
+    name = unique_name()
+    create_python_function(stack.client(), name, REPORTER)
+    stack.client().put_function_event_invoke_config(
+        FunctionName=name, DestinationConfig={where: {"Destination": arn}}, **config
+    )
+    return name
+
+
 def test_event_invocation_answers_202_and_runs(stack: Stack) -> None:
     name = unique_name()
     create_python_function(stack.client(), name, REPORTER)
@@ -100,13 +111,9 @@ def test_event_payload_over_1_mb_is_too_large(stack: Stack) -> None:
 
 
 def test_success_record_reaches_the_on_success_queue(stack: Stack) -> None:
-    name = unique_name()
-    create_python_function(stack.client(), name, REPORTER)
     reports, _ = make_queue(stack)
     success_url, success_arn = make_queue(stack)
-    stack.client().put_function_event_invoke_config(
-        FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": success_arn}}
-    )
+    name = reporter_sending_to(stack, "OnSuccess", success_arn)
     event = {"report_to": reports, "value": 7}
     invoke_event(stack, name, event)
     record = json.loads(receive(stack, success_url, 1)[0]["Body"])
@@ -120,15 +127,9 @@ def test_success_record_reaches_the_on_success_queue(stack: Stack) -> None:
 
 
 def test_failing_function_runs_three_times_then_reaches_on_failure(stack: Stack) -> None:
-    name = unique_name()
-    create_python_function(stack.client(), name, REPORTER)
     runs, _ = make_queue(stack)
     failure_url, failure_arn = make_queue(stack)
-    stack.client().put_function_event_invoke_config(
-        FunctionName=name,
-        MaximumRetryAttempts=2,
-        DestinationConfig={"OnFailure": {"Destination": failure_arn}},
-    )
+    name = reporter_sending_to(stack, "OnFailure", failure_arn, MaximumRetryAttempts=2)
     invoke_event(stack, name, {"report_to": runs, "fail": True})
     record = json.loads(receive(stack, failure_url, 1)[0]["Body"])
     assert len(receive(stack, runs, 3)) == 3

@@ -8,8 +8,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from workers import async_slots
-from workers.async_slots import FIRST_SLOTS, SLOW_INVOKE_S, FunctionSlots
+from workers.async_invoke import slots as async_slots
+from workers.async_invoke.slots import FIRST_SLOTS, SLOW_INVOKE_S, FunctionSlots
 
 pytestmark = pytest.mark.anyio
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
+
 import anyio
 import pytest
 from redis.asyncio import Redis
@@ -10,6 +14,7 @@ from bus.keys import Keys
 from bus.messages import FUNCTION_COMMANDS, FunctionCommand, ProvisionFunction
 from bus.streams import FIELD, ConsumerConfig, StreamConsumer, publish
 from tests.waiting import eventually
+from workers.consumers import adopt_orphans
 
 pytestmark = pytest.mark.anyio
 
@@ -68,6 +73,30 @@ async def test_entry_of_a_dead_consumer_is_reclaimed_after_visibility_timeout(
     alive._next_reclaim = 0  # the periodic reclaim would come round within the timeout
     [reclaimed] = await alive.read(10, 50)
     assert reclaimed.message == command("a")
+
+
+async def test_reclaim_reaches_a_stuck_entry_behind_many_busy_ones(
+    redis: Redis, keys: Keys
+) -> None:
+    busy = consumer(redis, keys, "busy", visibility_timeout_ms=200)
+    await busy.ensure_group()
+    for n in range(30):
+        await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command(f"busy{n}"))
+    held = await busy.read(30, 100)
+    dead = consumer(redis, keys, "dead", visibility_timeout_ms=200)
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("stuck"))
+    assert len(await dead.read(10, 100)) == 1
+    await anyio.sleep(0.3)
+    ids = [delivery.entry_id for delivery in held]  # still being handled: touched, not idle
+    await redis.xclaim(keys.function_commands, "functions", "busy", 0, ids, justid=True)
+    alive = consumer(redis, keys, "alive", visibility_timeout_ms=200)
+    reclaimed = []
+    for _ in range(10):  # one free slot: each reclaim looks at a few entries only
+        alive._next_reclaim = 0
+        reclaimed += await alive.read(1, 10)
+        if reclaimed:
+            break
+    assert [delivery.message for delivery in reclaimed] == [command("stuck")]
 
 
 async def test_undecodable_entry_goes_to_dead_letters(redis: Redis, keys: Keys) -> None:
@@ -157,3 +186,25 @@ async def test_entry_handled_longer_than_visibility_timeout_is_not_reclaimed(
                 assert await other.read(10, 10) == []
             await eventually(lambda: nothing_pending(redis, keys))
             tasks.cancel_scope.cancel()
+
+
+async def test_a_worker_adopts_at_once_what_dead_local_workers_left_and_nothing_else(
+    redis: Redis, keys: Keys
+) -> None:
+    host = socket.gethostname()
+    async with await anyio.open_process([sys.executable, "-c", "pass"]) as gone:
+        await gone.wait()
+    dead_one = consumer(redis, keys, f"{host}-functions-{gone.pid}")
+    live_one = consumer(redis, keys, f"{host}-functions-{os.getppid()}")
+    await dead_one.ensure_group()
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("left"))
+    assert len(await dead_one.read(10, 100)) == 1
+    await publish(redis, keys.function_commands, FUNCTION_COMMANDS, command("held"))
+    assert len(await live_one.read(10, 100)) == 1
+    successor = consumer(redis, keys, f"{host}-functions-{os.getpid()}")
+    assert await adopt_orphans(successor) == 1
+    [adopted] = await successor.read(10, 50)  # well within the visibility timeout
+    assert (adopted.message, adopted.deliveries) == (command("left"), 2)
+    consumers = await redis.xinfo_consumers(keys.function_commands, "functions")
+    names = {c["name"].decode() for c in consumers}
+    assert names == {live_one.config.consumer, successor.config.consumer}  # the dead one gone

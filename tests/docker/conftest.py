@@ -25,8 +25,7 @@ from bus.settings import Settings
 from tests.conftest import Stack, free_port, spawn, stop_stack
 from tests.docker.images.build import StandIns, build_all
 from tests.pool.conftest import Harness, running_pool
-from workers.pool.executors.docker import DockerExecutor
-from workers.pool.executors.engine import (
+from workers.docker.engine import (
     STACK_LABEL,
     EngineUnavailable,
     describe,
@@ -34,6 +33,7 @@ from workers.pool.executors.engine import (
     remove_containers,
     stack_filter,
 )
+from workers.pool.executors.docker import DockerExecutor
 
 # One id for every container this test session starts, so the end removes exactly those.
 TEST_STACK = f"tarn-test-{uuid.uuid4().hex[:8]}"

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from bus.records import FunctionVersion
-from workers.pool.executors.images import (
+from workers.docker.images import (
     ImageUnavailable,
     function_image,
     parse_overrides,
     platform,
     runtime_image,
 )
-from workers.pool.executors.placement import Placement, PlacementError, initial
+from workers.docker.placement import Placement, PlacementError, initial
 
 # https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html, with their base images.
 AWS_RUNTIMES = {

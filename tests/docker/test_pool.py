@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from bus.messages import InvocationCompleted, Reply
 from tests.docker.conftest import TEST_STACK, docker_pool
 from tests.docker.images.build import StandIns
-from workers.pool.executors.engine import open_engine, stack_filter
+from workers.docker.engine import open_engine, stack_filter
 
 pytestmark = pytest.mark.anyio
 

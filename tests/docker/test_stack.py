@@ -16,7 +16,7 @@ from tests.conftest import free_port, stop_stack
 from tests.docker.conftest import containers_of, start_docker_stack
 from tests.docker.images.build import StandIns
 from tests.functions import create_python_function, unique_name
-from workers.pool.executors.engine import STACK_LABEL, open_engine, remove_containers
+from workers.docker.engine import STACK_LABEL, open_engine, remove_containers
 
 NO_ENGINE = "unix:///nonexistent/docker.sock"
 

@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from bus.aws import Companion
 from bus.keys import Keys
 from bus.records import EventSourceMapping
+from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.stores import Stores
 from tests.conftest import Stack
@@ -32,8 +33,7 @@ from tests.functions import create_python_function, unique_name
 from tests.waiting import wait_for
 from workers.event_sources.base import PollerContext
 from workers.event_sources.dynamodb import StreamPoller
-from workers.event_sources.dynamodb_checkpoints import ShardCheckpoint
-from workers.invocations import Invoker
+from workers.event_sources.dynamodb.checkpoints import ShardCheckpoint
 
 # Appends each batch it gets to $RECEIVED, one JSON line per invocation. A record whose new
 # image has `fail` fails the invocation; one with `fail_once` is reported as a batch item
@@ -351,19 +351,19 @@ def test_batching_window_gathers_records(stack: Stack, setup: Setup) -> None:
 
 @asynccontextmanager
 async def polling(stack: Stack, mapping: EventSourceMapping) -> AsyncIterator[None]:
-    """The mapping's StreamPoller running here, with an Invoker, on the stack's Redis and
+    """The mapping's StreamPoller running here, with a reply inbox, on the stack's Redis and
     port, as the event-source worker runs it."""
     settings = Settings(data_dir=str(stack.data_dir), aws_endpoint=stack.url)
     client = Redis.from_url(f"unix://{stack.data_dir / 'redis.sock'}")
     keys = Keys(settings.key_prefix)
     companion = Companion(stack.url, settings.region)
-    invoker = Invoker(client, keys)
-    await invoker.open()
+    inbox = ReplyInbox(client, keys)
+    await inbox.open()
     stores = Stores.create(client, keys)
-    context = PollerContext(settings, client, keys, stores, companion, invoker)
+    context = PollerContext(settings, client, keys, stores, companion, inbox)
     try:
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(invoker.run)
+            tasks.start_soon(inbox.run)
             tasks.start_soon(StreamPoller(context, mapping).run)
             yield
             tasks.cancel_scope.cancel()

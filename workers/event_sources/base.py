@@ -20,14 +20,17 @@ from bus.aws import Companion
 from bus.keys import Keys
 from bus.messages import InvocationCompleted, InvocationRejected
 from bus.records import EventSourceMapping
+from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.stores import RecordMissing, Stores
-from workers.invocations import Invoker, Outcome
+from workers.invocations import Outcome
 
 # LastProcessingResult as AWS words it.
 # https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html
 PROCESSING_OK = "OK"
 PROCESSING_FAILED = "PROBLEM: Function call failed"
+# A batch's event, {"Records": [...]}, without its records.
+EVENT_ENVELOPE_BYTES = len(b'{"Records":[]}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,7 @@ class PollerContext:
     keys: Keys
     stores: Stores
     companion: Companion
-    invoker: Invoker
+    inbox: ReplyInbox  # the process's reply inbox, which every poller invokes through
     # Tasks that may outlive the poller that started them: an SQS receive still in flight
     # when its poller stops finishes there and hands its messages back to the queue.
     detached: TaskGroup | None = None
@@ -82,7 +85,7 @@ async def invoke_batch(
     function = await version_to_invoke(context.stores, mapping.function_name, mapping.qualifier)
     if function is None:
         return BatchResult(None, function_missing=True)
-    outcome = await context.invoker.invoke(
+    outcome = await context.inbox.invoke(
         function,
         msgspec.json.encode(event),
         request_id=str(uuid.uuid4()),

@@ -23,11 +23,11 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from bus.records import EventSourceMapping, MappingState
+from bus.replies import ReplyInbox
 from bus.stores import RecordMissing
 from workers.context import WorkerContext
 from workers.event_sources.base import Backoff, Poller, PollerContext
 from workers.event_sources.leases import LEASE_TTL_MS, Leases, Roster, fair_share
-from workers.invocations import Invoker
 
 log = logging.getLogger("tarn.event_sources")
 
@@ -39,8 +39,6 @@ UNOWNED_GRACE_S = 1.0
 RESTART_FIRST_S = 1.0
 RESTART_MAX_S = 30.0
 RESTART_RESET_AFTER_S = 60.0
-
-
 # How long a deleted mapping's poller may take to stop before its state is dropped anyway.
 STOP_TIMEOUT_S = 5.0
 
@@ -64,19 +62,17 @@ class EventSourceWorker:
         self.store = context.stores.event_source_mappings
         self.leases = Leases(redis, keys, self.owner)
         self.roster = Roster(redis, keys, self.owner)
-        self.invoker = Invoker(redis, keys)
-        self.context = PollerContext(
-            settings, redis, keys, context.stores, context.aws, self.invoker
-        )
+        self.inbox = ReplyInbox(redis, keys)
+        self.context = PollerContext(settings, redis, keys, context.stores, context.aws, self.inbox)
         self.held: set[str] = set()
         self.renewed_at = time.monotonic()
         self.pollers: dict[str, RunningPoller] = {}
         self.unowned_since: dict[str, float] = {}
 
     async def run(self) -> None:
-        await self.invoker.open()
+        await self.inbox.open()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(self.invoker.run)
+            tasks.start_soon(self.inbox.run)
             # Pollers run in cancel scopes of their own, so their detached tasks outlive them.
             self.context = dataclasses.replace(self.context, detached=tasks)
             await self._reconcile_forever(tasks)
@@ -180,14 +176,14 @@ class EventSourceWorker:
             with anyio.move_on_after(STOP_TIMEOUT_S):
                 await running.stopped.wait()
         if mapping.source_service == "dynamodb":
-            from workers.event_sources.dynamodb_checkpoints import forget_checkpoints
+            from workers.event_sources.dynamodb.checkpoints import forget_checkpoints
 
             await forget_checkpoints(self.context.redis, self.context.keys, mapping.uuid)
         await self.store.remove(mapping.uuid)
         await self._let_go({mapping.uuid})
         log.info("mapping %s deleted", mapping.uuid)
 
-    async def _set_state(self, mapping: EventSourceMapping, state: str) -> None:
+    async def _set_state(self, mapping: EventSourceMapping, state: MappingState) -> None:
         """Settle `mapping` in `state`, unless the API changed it since it was read."""
 
         def change(stored: EventSourceMapping) -> EventSourceMapping:

@@ -14,8 +14,9 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskGroup
@@ -44,7 +45,17 @@ INIT_LIMIT_S = 10.0
 # After the runtime exits, how long to wait for what it sent just before (e.g. /init/error).
 EXIT_GRACE_S = 0.5
 
-State = Literal["new", "ready", "busy", "dead"]
+
+class State(StrEnum):
+    """An environment's life: NEW until started; BUSY with an invocation, READY between
+    them; DEAD once its sandbox ended or was killed, never to be used again."""
+
+    NEW = "new"
+    READY = "ready"
+    BUSY = "busy"
+    DEAD = "dead"
+
+
 # (payload, function error?, REPORT status, REPORT error type)
 Settled = tuple[bytes, bool, str | None, str | None]
 
@@ -100,7 +111,7 @@ class Environment:
         self.executor = executor
         self.settings = settings
         self.extension_port = extension_port  # 0: no Parameters and Secrets extension
-        self.state: State = "new"
+        self._state = State.NEW
         self.last_used = time.monotonic()
         self.api = RuntimeApi(self._handed_out)
         self.log_stream = log_stream_name(function.version)
@@ -119,8 +130,28 @@ class Environment:
         return f"http://{runtime_api.rsplit(':', 1)[0]}:{self.settings.port}"
 
     @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def new(self) -> bool:
+        """Not started yet: the first invocation starts it."""
+        return self.state == State.NEW
+
+    @property
     def dead(self) -> bool:
-        return self.state == "dead"
+        return self.state == State.DEAD
+
+    def check_out(self) -> None:
+        """Taken from the idle ones (READY) for an invocation."""
+        self._state = State.BUSY
+
+    def check_in(self) -> None:
+        """Back among the idle ones once an invocation is done and it may go on."""
+        self._state = State.READY
+
+    def _die(self) -> None:
+        self._state = State.DEAD
 
     @property
     def reusable(self) -> bool:
@@ -154,7 +185,7 @@ class Environment:
         try:
             self.sandbox = await self.executor.start(spec, self.log.feed)
         except BaseException:
-            self.state = "dead"
+            self._die()
             self.api.close()
             raise
         tasks.start_soon(self._watch, on_exit)
@@ -162,7 +193,7 @@ class Environment:
     async def invoke(self, command: InvokeFunction) -> Outcome:
         """Run one event to its end; the environment is dead afterwards if it cannot go on."""
         assert self.sandbox is not None
-        self.state = "busy"
+        self._state = State.BUSY
         invocation = Invocation(
             request_id=command.request_id,
             payload=command.payload,
@@ -189,7 +220,7 @@ class Environment:
 
     def launch_failed(self, request_id: str, error: LaunchError) -> Outcome:
         """The outcome of an invocation whose runtime could not even start."""
-        self.state = "dead"
+        self._die()
         message = f"RequestId: {request_id} Error: {error.message}"
         self.log.begin(request_id, self.function.version)
         self.log.note(message)
@@ -207,7 +238,7 @@ class Environment:
 
     async def stop(self) -> None:
         """Kill the sandbox with everything it started; never used again."""
-        self.state = "dead"
+        self._die()
         self.api.close()
         self.log.flush()
         if self.sandbox is not None:
@@ -233,9 +264,9 @@ class Environment:
         with anyio.move_on_after(EXIT_GRACE_S):
             await self.api.disconnected()
         await self.sandbox.drain()
-        if self.state != "dead":
+        if not self.dead:
             log.info("%s environment ended: %s", self.function.name, exit_reason(status))
-        self.state = "dead"
+        self._die()
         current = self.api.current
         if current is not None and not current.result.done():
             current.result.set_result(Exited(status))
@@ -257,8 +288,8 @@ class Environment:
         if not invocation.handed_out_at:  # ended in init: its output, then START, END
             self.log.begin(invocation.request_id, self.function.version)
         payload, failed, status, error_type = self._settle(invocation.request_id, result)
-        if self.state == "busy":
-            self.state = "ready"
+        if self.state == State.BUSY:
+            self._state = State.READY
         self.last_used = time.monotonic()
         report = self._report(invocation, finished_at, cold, status, error_type)
         tail = self.log.end(invocation.request_id, report)

@@ -156,7 +156,7 @@ class WarmPool:
         )
 
     async def _run(self, environment: Environment, command: InvokeFunction) -> Outcome:
-        if environment.state == "new":
+        if environment.new:
             code_dir = await self._code(command.function.code_sha256_hex)
             opt_dir = await self._opt(command.function.layer_code)
             assert self._tasks is not None, "run() starts the pool's task group"
@@ -199,7 +199,7 @@ class WarmPool:
         while idle:
             environment = idle.pop()  # the most recently used: the others may then age out
             if environment.reusable:
-                environment.state = "busy"
+                environment.check_out()
                 return environment
             self._forget(environment)  # died idle; the caller must not get its ExitError
         if len(self.live) >= self.max_environments and not await self._evict_idle():
@@ -224,7 +224,7 @@ class WarmPool:
         ):
             await self._retire(environment)
             return
-        environment.state = "ready"
+        environment.check_in()
         self._idle.setdefault(environment.key, []).append(environment)
 
     async def _retire(self, environment: Environment) -> None:

@@ -26,7 +26,6 @@ NEXT = PREFIX + b"/invocation/next"
 INVOCATION = PREFIX + b"/invocation/"
 INIT_ERROR = PREFIX + b"/init/error"
 
-# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html (sync response)
 
 ACCEPTED = response(202, b'{"status":"OK"}')
 INVALID_ID = response(400, b'{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}')

@@ -31,8 +31,8 @@ import aiodocker
 from multidict import MultiDict
 from yarl import URL
 
-from workers.pool.executors.engine import open_engine
-from workers.pool.executors.images import image_present
+from workers.docker.engine import open_engine
+from workers.docker.images import image_present
 from workers.pool.executors.process import NODE_BOOTSTRAP
 
 HERE = Path(__file__).resolve().parent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from bus.settings import Settings
 from workers.pool.executors.base import Executor
 from workers.pool.executors.process import ProcessExecutor
@@ -13,13 +15,15 @@ def choose_executor(settings: Settings) -> Executor:
     `tarn up` resolves `auto` itself (Docker when an engine answers) and passes the choice
     down; a worker started on its own with `auto` runs the process executor.
     """
-    if settings.executor in ("auto", "process"):
-        return ProcessExecutor()
-    if settings.executor == "docker":
-        from workers.pool.executors.docker import DockerExecutor  # aiodocker only when used
+    match settings.executor:
+        case "auto" | "process":
+            return ProcessExecutor()
+        case "docker":
+            from workers.pool.executors.docker import DockerExecutor  # aiodocker only when used
 
-        try:
-            return DockerExecutor(settings)
-        except ValueError as exc:  # a malformed TARN_IMAGE_OVERRIDES or TARN_DOCKER_NETWORK
-            raise SystemExit(f"tarn: {exc}") from None
-    raise SystemExit(f"tarn: TARN_EXECUTOR={settings.executor}: choose auto, process or docker")
+            try:
+                return DockerExecutor(settings)
+            except ValueError as exc:  # a malformed TARN_IMAGE_OVERRIDES or TARN_DOCKER_NETWORK
+                raise SystemExit(f"tarn: {exc}") from None
+        case _:  # Settings only takes the three
+            assert_never(settings.executor)

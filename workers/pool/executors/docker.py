@@ -7,7 +7,6 @@ https://docs.aws.amazon.com/lambda/latest/dg/images-create.html
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -19,28 +18,30 @@ import aiohttp
 import anyio
 
 from bus.settings import Settings
-from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
-from workers.pool.executors.engine import (
+from workers.docker.containers import create_container, image_cmd, image_command
+from workers.docker.engine import (
     FUNCTION_LABEL,
     STACK_LABEL,
     VERSION_LABEL,
     WORKER_LABEL,
     EngineUnavailable,
     describe,
+    error_message,
     open_engine,
     remove_containers,
     stack_filter,
     stack_id,
 )
-from workers.pool.executors.images import (
+from workers.docker.images import (
+    ImagePulls,
     ImageUnavailable,
-    ensure_image,
     function_image,
     parse_overrides,
     platform,
 )
-from workers.pool.executors.placement import Placement, PlacementError, initial, resolve
-from workers.pool.executors.sandboxes import DockerSandbox
+from workers.docker.placement import Placement, PlacementError, initial, resolve
+from workers.docker.sandboxes import DockerSandbox
+from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
 from workers.pool.variables import environment_variables, reserved_variables
 
 log = logging.getLogger("tarn.pool")
@@ -63,7 +64,7 @@ class DockerExecutor:
         self.bind_host = self.placement.bind_host
         self._docker: aiodocker.Docker | None = None
         self._opening = anyio.Lock()
-        self._pulling: dict[str, anyio.Lock] = {}
+        self._pulls = ImagePulls()
         # The pool looks code up by digest even for an Image function, whose digest is empty:
         # that lookup lands on the code folder itself, which must then exist.
         settings.code_dir.mkdir(parents=True, exist_ok=True)
@@ -79,7 +80,7 @@ class DockerExecutor:
             raise UnsupportedFunction(str(exc)) from None
         config = self.container_config(spec, image)
         if "Entrypoint" in config and config.get("Cmd") is None:
-            config["Cmd"] = await _image_cmd(docker, image)
+            config["Cmd"] = await image_cmd(docker, image)
         container_id = await self._create(docker, config, spec)
         sandbox = DockerSandbox(docker, container_id, output)
         try:
@@ -111,7 +112,7 @@ class DockerExecutor:
             "HostConfig": host,
         }
         if function.package_type == "Image":
-            config.update(_image_command(function.image_config or {}))
+            config.update(image_command(function.image_config or {}))
             return config
         code = self._host_path(spec.code_dir)
         host["Binds"] = [f"{code}:{TASK_ROOT}:ro"]
@@ -189,54 +190,18 @@ class DockerExecutor:
         """Create the container; an image gone since provisioning is pulled again, once."""
         wanted = platform(spec.function)
         try:
-            return await _create_container(docker, config, wanted)
+            return await create_container(docker, config, wanted)
         except aiodocker.DockerError as exc:
             if exc.status != 404:
-                raise LaunchError("Runtime.InvalidEntrypoint", _message(exc)) from None
-        lock = self._pulling.setdefault(config["Image"], anyio.Lock())
-        async with lock:
-            try:
-                await ensure_image(docker, config["Image"], wanted)
-            except ImageUnavailable as exc:
-                raise UnsupportedFunction(str(exc)) from None
+                raise LaunchError("Runtime.InvalidEntrypoint", error_message(exc)) from None
         try:
-            return await _create_container(docker, config, wanted)
+            await self._pulls.ensure(docker, config["Image"], wanted)
+        except ImageUnavailable as exc:
+            raise UnsupportedFunction(str(exc)) from None
+        try:
+            return await create_container(docker, config, wanted)
         except aiodocker.DockerError as exc:
-            raise LaunchError("Runtime.InvalidEntrypoint", _message(exc)) from None
-
-
-async def _create_container(docker: aiodocker.Docker, config: dict[str, Any], wanted: str) -> str:
-    # aiodocker's create() cannot pass the platform; the engine's API (1.41+) takes it.
-    data = await docker._query_json(
-        "containers/create",
-        method="POST",
-        data=json.dumps(config).encode(),
-        params={"platform": wanted},
-    )
-    return str(data["Id"])
-
-
-def _image_command(image_config: dict[str, object]) -> dict[str, Any]:
-    """ImageConfig's EntryPoint, Command and WorkingDirectory override the image's own."""
-    config: dict[str, Any] = {}
-    if image_config.get("EntryPoint"):
-        # The engine drops the image's CMD when the entrypoint is replaced; Lambda keeps it
-        # unless Command replaces it too (None: the image's, looked up before creating).
-        config["Entrypoint"] = list(image_config["EntryPoint"])  # type: ignore[call-overload]
-        config["Cmd"] = None
-    if image_config.get("Command"):
-        config["Cmd"] = list(image_config["Command"])  # type: ignore[call-overload]
-    if image_config.get("WorkingDirectory"):
-        config["WorkingDir"] = str(image_config["WorkingDirectory"])
-    return config
-
-
-async def _image_cmd(docker: aiodocker.Docker, image: str) -> list[str]:
-    try:
-        info = await docker.images.inspect(image)
-    except aiodocker.DockerError:
-        return []  # absent: pulled when creating fails; the command is then the image's
-    return list(info.get("Config", {}).get("Cmd") or [])
+            raise LaunchError("Runtime.InvalidEntrypoint", error_message(exc)) from None
 
 
 def _check_bootstrap(code_dir: Path) -> None:
@@ -249,7 +214,3 @@ def _check_bootstrap(code_dir: Path) -> None:
         raise LaunchError(
             "Runtime.InvalidEntrypoint", f"fork/exec {TASK_ROOT}/bootstrap: permission denied"
         )
-
-
-def _message(exc: aiodocker.DockerError) -> str:
-    return exc.message if isinstance(exc.message, str) else str(exc.message)

@@ -7,14 +7,13 @@ progress in the log; a present image is not pulled again unless TARN_IMAGE_PULL=
 from __future__ import annotations
 
 import aiodocker
-import anyio
 
 from bus.records import FunctionVersion
 from bus.settings import Settings
-from workers.pool.executors.engine import EngineUnavailable, open_engine
-from workers.pool.executors.images import (
+from workers.docker.engine import EngineUnavailable, error_message, open_engine
+from workers.docker.images import (
+    ImagePulls,
     ImageUnavailable,
-    ensure_image,
     function_image,
     parse_overrides,
     platform,
@@ -31,7 +30,7 @@ class ImageProvisioner:
         self.overrides = parse_overrides(settings.image_overrides)
         self.always_pull = settings.image_pull == "always"
         self._docker: aiodocker.Docker | None = None
-        self._locks: dict[str, anyio.Lock] = {}
+        self._pulls = ImagePulls()
 
     async def ensure(self, function: FunctionVersion) -> str | None:
         """Why the function's image cannot be had, or None once it is present."""
@@ -39,17 +38,14 @@ class ImageProvisioner:
             image = function_image(function, self.overrides)
         except ValueError as exc:
             return str(exc)
-        # A burst of versions on one runtime pulls its image once.
-        lock = self._locks.setdefault(image, anyio.Lock())
         try:
-            async with lock:
-                await ensure_image(
-                    self._engine(), image, platform(function), always_pull=self.always_pull
-                )
+            await self._pulls.ensure(
+                self._engine(), image, platform(function), always_pull=self.always_pull
+            )
         except (ImageUnavailable, EngineUnavailable) as exc:
             return str(exc)
         except aiodocker.DockerError as exc:
-            return f"the Docker engine refused to look up {image}: {exc.message}"
+            return f"the Docker engine refused to look up {image}: {error_message(exc)}"
         return None
 
     def _engine(self) -> aiodocker.Docker:

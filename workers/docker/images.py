@@ -13,8 +13,10 @@ import time
 
 import aiodocker
 import aiohttp
+import anyio
 
 from bus.records import FunctionVersion
+from workers.docker.engine import error_message
 
 log = logging.getLogger("tarn.images")
 
@@ -111,9 +113,22 @@ async def ensure_image(
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, aiodocker.DockerError):
-        message = exc.message
-        return message if isinstance(message, str) else str(message)
+        return error_message(exc)
     return str(exc) or type(exc).__name__
+
+
+class ImagePulls:
+    """`ensure_image` under a lock per image, so a burst of starts or provisions on one
+    runtime pulls its image once."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, anyio.Lock] = {}
+
+    async def ensure(
+        self, docker: aiodocker.Docker, image: str, platform: str, *, always_pull: bool = False
+    ) -> None:
+        async with self._locks.setdefault(image, anyio.Lock()):
+            await ensure_image(docker, image, platform, always_pull=always_pull)
 
 
 class _Progress:

@@ -17,9 +17,9 @@ from anyio.abc import TaskGroup
 from bus.filters import EventFilter, compile_filter
 from bus.records import EventSourceMapping
 from workers.event_sources.base import Backoff, PollerContext
-from workers.event_sources.dynamodb_checkpoints import Checkpoints
-from workers.event_sources.dynamodb_shards import ShardReader
-from workers.event_sources.dynamodb_streams import Shard, StreamClient
+from workers.event_sources.dynamodb.checkpoints import Checkpoints
+from workers.event_sources.dynamodb.shards import ShardReader
+from workers.event_sources.dynamodb.streams import Shard, StreamClient
 
 log = logging.getLogger("tarn.event_sources")
 
@@ -30,7 +30,7 @@ ERROR_MAX_DELAY_S = 30.0
 
 
 class StreamPoller:
-    """Polls one enabled DynamoDB Streams mapping until cancelled (see base.Poller)."""
+    """Polls one enabled DynamoDB Streams mapping until cancelled (see base.py's Poller)."""
 
     def __init__(self, context: PollerContext, mapping: EventSourceMapping) -> None:
         self.context = context

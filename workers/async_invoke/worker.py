@@ -21,20 +21,20 @@ from bus.messages import (
     InvocationRejected,
     InvokeAsync,
 )
+from bus.quotas import ASYNC_EVENT_AGE_S, ASYNC_RETRY_ATTEMPTS
 from bus.records import EventInvokeConfig
+from bus.replies import ReplyInbox
 from bus.streams import FIELD, StreamConsumer, consumer_config
-from workers.async_destinations import Destinations
-from workers.async_slots import FunctionSlots
+from workers.async_invoke.destinations import Destinations
+from workers.async_invoke.slots import FunctionSlots
+from workers.consumers import adopt_orphans
 from workers.context import WorkerContext
-from workers.invocations import Invoker, Outcome
+from workers.invocations import Outcome
 
 log = logging.getLogger("tarn.async")
 
 GROUP = "async"
 CONCURRENCY = 256
-# AWS's defaults: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
-DEFAULT_MAX_RETRY_ATTEMPTS = 2
-DEFAULT_MAX_EVENT_AGE_S = 21_600
 # Throttled events: retried from 1 s after the first refusal, doubling up to 5 min (with the
 # default 60 s retry base; these scale with it).
 THROTTLE_FIRST_SHARE = 1 / 60
@@ -54,15 +54,16 @@ class AsyncInvoker:
             settings, keys, stream=keys.async_invocations, group=GROUP, consumer=context.consumer
         )
         self.stream = StreamConsumer(redis, config, ASYNC_COMMANDS)
-        self.invoker = Invoker(redis, keys)
+        self.inbox = ReplyInbox(redis, keys)
         self.slots = FunctionSlots(CONCURRENCY)
         self.destinations = Destinations(context)
 
     async def run(self) -> None:
         """Serve the async stream and release due retries until cancelled."""
-        await self.invoker.open()
+        await self.inbox.open()
+        await adopt_orphans(self.stream)
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(self.invoker.run)
+            tasks.start_soon(self.inbox.run)
             tasks.start_soon(self._release_due_forever)
             # Acknowledged once handled: an event a killed worker held is reclaimed and run.
             await self.stream.consume(self.handle, concurrency=CONCURRENCY, block_ms=2_000)
@@ -99,7 +100,7 @@ class AsyncInvoker:
     async def _after_failure(
         self, event: InvokeAsync, config: EventInvokeConfig | None, reply: Outcome
     ) -> None:
-        retries = _setting(config, "maximum_retry_attempts", DEFAULT_MAX_RETRY_ATTEMPTS)
+        retries = _setting(config, "maximum_retry_attempts", ASYNC_RETRY_ATTEMPTS)
         if event.attempts > retries:
             await self.destinations.failed(event, config, "RetriesExhausted", reply)
             return
@@ -122,7 +123,7 @@ class AsyncInvoker:
     ) -> None:
         """Run `event` again after `delay_s`, or as it ages out if that comes first: it is
         then sent on as EventAgeExceeded, when it ages out, not minutes later."""
-        max_age_s = _setting(config, "maximum_event_age_s", DEFAULT_MAX_EVENT_AGE_S)
+        max_age_s = _setting(config, "maximum_event_age_s", ASYNC_EVENT_AGE_S[1])
         expires_ms = event.received_ms + max_age_s * 1000 + 1
         due_ms = min(delays.now_ms() + int(delay_s * 1000), expires_ms)
         await delays.schedule(
@@ -133,7 +134,7 @@ class AsyncInvoker:
         """Run the event through the pool, exactly as a synchronous Invoke does, in one of
         its function version's slots."""
         async with self.slots.slot(event.function.qualified_arn):
-            return await self.invoker.invoke(
+            return await self.inbox.invoke(
                 event.function,
                 event.payload,
                 request_id=event.request_id,
@@ -145,7 +146,7 @@ class AsyncInvoker:
         return await self.configs.get(event.function.name, event.qualifier)
 
     def _too_old(self, event: InvokeAsync, config: EventInvokeConfig | None) -> bool:
-        max_age_s = _setting(config, "maximum_event_age_s", DEFAULT_MAX_EVENT_AGE_S)
+        max_age_s = _setting(config, "maximum_event_age_s", ASYNC_EVENT_AGE_S[1])
         return delays.now_ms() - event.received_ms > max_age_s * 1000
 
     async def _release_due_forever(self) -> None:

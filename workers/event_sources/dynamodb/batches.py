@@ -28,7 +28,7 @@ from workers.event_sources.base import (
     ProcessingResults,
     invoke_batch,
 )
-from workers.event_sources.dynamodb_streams import Change
+from workers.event_sources.dynamodb.streams import Change
 from workers.invocations import Outcome
 
 log = logging.getLogger("tarn.event_sources")

@@ -1,6 +1,6 @@
 """The Docker engine as Tarn uses it: a client, labels on what Tarn starts, and leftovers removed.
 
-`python -m workers.pool.executors.engine` is how `tarn up` asks whether an engine answers and
+`python -m workers.docker.engine` is how `tarn up` asks whether an engine answers and
 removes its stack's leftover containers (at start and at stop) without importing the workers.
 """
 
@@ -73,6 +73,11 @@ class _OwningDocker(aiodocker.Docker):
     async def close(self) -> None:
         await super().close()
         await self.connector.close()
+
+
+def error_message(exc: aiodocker.DockerError) -> str:
+    """The engine's message, which aiodocker may hand over as something other than text."""
+    return exc.message if isinstance(exc.message, str) else str(exc.message)
 
 
 async def describe(docker: aiodocker.Docker) -> str:

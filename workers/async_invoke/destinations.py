@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from bus.aliases import version_to_invoke
+from bus.arns import function_of, service_of
 from bus.aws import Companion
 from bus.delays import now_ms
 from bus.messages import ASYNC_COMMANDS, InvocationCompleted, InvocationRejected, InvokeAsync
@@ -64,7 +65,7 @@ class Destinations:
     ) -> None:
         body = msgspec.json.encode(record)
         try:
-            match arn.split(":")[2]:
+            match service_of(arn):
                 case "sqs" | "sns":
                     await send_to_target(self._companion(), arn, body.decode())
                 case "lambda":
@@ -104,8 +105,8 @@ class Destinations:
     async def _invoke_lambda(self, arn: str, body: bytes, event: InvokeAsync) -> None:
         """An Event invocation of the destination function (a request of its own), as AWS
         makes one."""
-        parts = arn.split(":")
-        name, qualifier = parts[6], parts[7] if len(parts) > 7 else LATEST
+        name, named_qualifier = function_of(arn)
+        qualifier = named_qualifier or LATEST
         function = await version_to_invoke(self.stores, name, qualifier)
         if function is None:
             log.warning("destination function %s not found", arn)

@@ -1,7 +1,7 @@
 """One runtime environment's container: its output stream, its end, its memory, its removal.
 
-The Docker counterpart of the process executor's ProcessSandbox, behind the same Sandbox
-interface (wait, running, kill, drain, peak_memory_mb).
+The Docker counterpart of the process executor's ProcessSandbox, behind the pool's Sandbox
+interface (wait, running, kill, drain, peak_memory_mb); `output` gets every chunk in order.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ import asyncio
 import contextlib
 import os
 import signal
+from collections.abc import Callable
 
 import aiodocker
 import aiohttp
 from aiodocker.stream import Stream
-
-from workers.pool.executors.base import OutputSink
 
 # Output reaches us through the engine, so it can trail the response the runtime posted
 # after it (measured: up to ~1.5 ms at p99). drain() waits for the stream to go quiet: 1 ms
@@ -43,7 +42,9 @@ MEMORY_FILES = (
 class DockerSandbox:
     """A started container: its output goes to the sink; it ends when its runtime ends."""
 
-    def __init__(self, docker: aiodocker.Docker, container_id: str, output: OutputSink) -> None:
+    def __init__(
+        self, docker: aiodocker.Docker, container_id: str, output: Callable[[bytes], None]
+    ) -> None:
         self.docker = docker
         self.container = docker.containers.container(container_id)
         self.container_id = container_id

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from bus.arns import Arn
 from bus.aws import Companion
 
 # Streams calls are signed for DynamoDB; their X-Amz-Target prefix tells them apart (moto
@@ -97,7 +98,7 @@ def change_of(raw: dict[str, Any], stream_arn: str) -> Change:
     created_s = float(math.floor(_epoch_s(dynamodb.get("ApproximateCreationDateTime"))))
     dynamodb["ApproximateCreationDateTime"] = created_s
     record = {key: raw[key] for key in RECORD_KEYS if key in raw}
-    record["awsRegion"] = stream_arn.split(":")[3]
+    record["awsRegion"] = Arn.parse(stream_arn).region
     record["dynamodb"] = dynamodb
     record["eventSourceARN"] = stream_arn
     if "userIdentity" in raw:  # TTL deletions say who removed the item

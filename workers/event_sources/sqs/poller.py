@@ -21,13 +21,14 @@ from bus.filters import compile_filter
 from bus.quotas import SYNC_PAYLOAD_BYTES
 from bus.records import EventSourceMapping
 from workers.event_sources.base import (
+    EVENT_ENVELOPE_BYTES,
     Backoff,
     BatchResult,
     PollerContext,
     invoke_batch,
 )
-from workers.event_sources.queues import MAX_RECEIVE, WAIT_TIME_S, Message, Queue
-from workers.event_sources.sqs_records import filter_view, sqs_record
+from workers.event_sources.sqs.queues import MAX_RECEIVE, WAIT_TIME_S, Message, Queue
+from workers.event_sources.sqs.records import filter_view, sqs_record
 
 log = logging.getLogger("tarn.event_sources")
 
@@ -36,9 +37,9 @@ Record = dict[str, Any]
 # Batches in flight at once without ScalingConfig.MaximumConcurrency. AWS starts at five and
 # scales towards 1,250; ten keeps a laptop responsive and outpaces a local companion.
 DEFAULT_MAX_CONCURRENCY = 10
-# The largest synchronous invoke payload, which a batch must fit.
-# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-RECORD_OVERHEAD_BYTES = 1_024  # beside its body, while gathering; the real size is checked after
+# What a record adds beside its body while a batch gathers towards SYNC_PAYLOAD_BYTES, the
+# payload a batch must fit; the real size is checked after (fit_payload).
+RECORD_OVERHEAD_BYTES = 1_024
 # An empty answer this quick means the endpoint does not long-poll, or a FIFO queue was
 # polled without waiting: wait before asking again (or until a batch completes).
 QUICK_EMPTY_S = 0.5
@@ -48,7 +49,7 @@ HAND_BACK_TIMEOUT_S = 2.0
 
 
 class SqsPoller:
-    """Polls one SQS mapping until cancelled (see base.Poller)."""
+    """Polls one SQS mapping until cancelled (see base.py's Poller)."""
 
     def __init__(self, context: PollerContext, mapping: EventSourceMapping) -> None:
         self.context = context
@@ -195,7 +196,7 @@ def fit_payload(
     records: list[Record], limit: int = SYNC_PAYLOAD_BYTES
 ) -> tuple[list[Record], list[Record]]:
     """The longest prefix of `records` whose event fits the invoke payload, and the rest."""
-    size = len(b'{"Records":[]}')
+    size = EVENT_ENVELOPE_BYTES
     for count, record in enumerate(records):
         size += len(msgspec.json.encode(record)) + (1 if count else 0)
         if size > limit and count:

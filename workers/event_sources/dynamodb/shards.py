@@ -19,10 +19,10 @@ from bus.aws import CompanionError
 from bus.filters import EventFilter
 from bus.quotas import SYNC_PAYLOAD_BYTES
 from bus.records import EventSourceMapping
-from workers.event_sources.base import Backoff, PollerContext
-from workers.event_sources.dynamodb_batches import BatchDelivery
-from workers.event_sources.dynamodb_checkpoints import Checkpoints
-from workers.event_sources.dynamodb_streams import Change, Shard, StreamClient, change_of
+from workers.event_sources.base import EVENT_ENVELOPE_BYTES, Backoff, PollerContext
+from workers.event_sources.dynamodb.batches import BatchDelivery
+from workers.event_sources.dynamodb.checkpoints import Checkpoints
+from workers.event_sources.dynamodb.streams import Change, Shard, StreamClient, change_of
 
 log = logging.getLogger("tarn.event_sources")
 
@@ -32,9 +32,6 @@ POLL_INTERVAL_S = 0.25
 IDLE_POLL_MAX_S = 1.0
 ERROR_FIRST_DELAY_S = 1.0
 ERROR_MAX_DELAY_S = 30.0
-# A batch stays within a synchronous invocation's payload limit, 6 MB.
-# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-EVENT_ENVELOPE_BYTES = len(b'{"Records":[]}')
 TRIMMED = "TrimmedDataAccessException"  # the checkpoint is older than the stream keeps
 
 
@@ -120,6 +117,7 @@ class ShardReader:
                     through = change.sequence_number
                     continue
                 encoded = len(msgspec.json.encode(change.record)) + 1
+                # The batch's event stays within a synchronous invocation's payload quota.
                 if changes and size + encoded > SYNC_PAYLOAD_BYTES:
                     self.carry = records[index:] + self.carry
                     return Batch(changes, through)

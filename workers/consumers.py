@@ -1,0 +1,83 @@
+"""This process's consumer name, and taking over what a dead process of this host left pending.
+
+A consumer name is unique per process (host, role and pid; or TARN_CONSUMER), so two copies of
+a role on one host never share one. A restarted worker therefore no longer resumes its own
+pending entries by name; instead, at start, it adopts the pending entries of the consumers of
+its role on this host whose process is gone (an exact check here; another host's consumers
+are left to the reclaim after the visibility timeout), and removes those consumers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Any
+
+from redis.exceptions import ResponseError
+
+from bus.settings import Settings
+from bus.streams import StreamConsumer
+
+log = logging.getLogger("tarn.worker")
+
+# Moves a dead consumer's pending entries to the adopter and, once it holds none, removes it.
+# One script, so two workers adopting at once never both take (and run) one entry.
+ADOPT = """
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 500, ARGV[2])
+local claim = {'XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0}
+for _, entry in ipairs(pending) do claim[#claim + 1] = entry[1] end
+claim[#claim + 1] = 'JUSTID'
+if #pending > 0 then redis.call(unpack(claim)) end
+if #pending < 500 then redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) end
+return #pending
+"""
+
+
+def consumer_name(settings: Settings, role: str) -> str:
+    """TARN_CONSUMER, else `<host>-<role>-<pid>`."""
+    return settings.consumer or f"{socket.gethostname()}-{role}-{os.getpid()}"
+
+
+async def adopt_orphans(consumer: StreamConsumer[Any]) -> int:
+    """Take over the pending entries of this host's dead consumers of the role in
+    `consumer`'s group, so they run now rather than after the visibility timeout; how many.
+    Call before consuming: the consumer then reads them first, as its own."""
+    redis, config = consumer.redis, consumer.config
+    prefix = config.consumer.removesuffix(str(os.getpid()))
+    if prefix == config.consumer or not prefix.startswith(f"{socket.gethostname()}-"):
+        return 0  # a given name (TARN_CONSUMER) is stable: a restart resumes its own entries
+    try:
+        consumers = await redis.xinfo_consumers(config.stream, config.group)
+    except ResponseError:  # no group yet: nobody left anything
+        return 0
+    adopted = 0
+    for info in consumers:
+        name = _text(info["name"])
+        pid = name.removeprefix(prefix)
+        if name == config.consumer or pid == name or not pid.isdigit() or _alive(int(pid)):
+            continue
+        while True:
+            taken = int(
+                await redis.eval(ADOPT, 1, config.stream, config.group, name, config.consumer)
+            )
+            adopted += taken
+            if taken < 500:
+                break
+    if adopted:
+        log.warning("took over %d entries of %s left by dead workers", adopted, config.stream)
+    return adopted
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive, whatever it is
+        return True
+    return True
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
