@@ -64,9 +64,18 @@ class LogShipper:
                 await self._deliver(group, stream, events)
 
     async def flush(self) -> None:
-        """Deliver what is queued now (at shutdown, with a time limit set by the caller)."""
+        """Deliver what is queued now."""
         for (group, stream), events in _merged(self._queued()).items():
             await self._deliver(group, stream, events)
+
+    async def aclose(self) -> None:
+        """Deliver what is queued (at shutdown, with a time limit set by the caller), then
+        close the queue."""
+        try:
+            await self.flush()
+        finally:
+            self._send.close()
+            self._receive.close()
 
     def _queued(self) -> Iterator[Batch]:
         while True:

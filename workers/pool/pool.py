@@ -116,7 +116,7 @@ class WarmPool:
         await self.executor.aclose()
         if self.shipper is not None:
             with anyio.move_on_after(LOG_FLUSH_S):
-                await self.shipper.flush()
+                await self.shipper.aclose()
 
     async def serve(self, command: InvocationCommand) -> None:
         match command:
