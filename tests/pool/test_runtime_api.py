@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import base64
 import json
 import re
@@ -61,17 +62,27 @@ def anyio_backend(request: pytest.FixtureRequest) -> object:
     return request.param
 
 
+# Connections the running test opened; its `api` fixture closes them.
+OPEN_CLIENTS: list[Client] = []
+
+
 @pytest.fixture
 async def api() -> AsyncIterator[RuntimeApi]:
     server = RuntimeApi()
     await server.open("127.0.0.1")
     yield server
     server.close()
+    for client in OPEN_CLIENTS:
+        client.writer.close()
+        with contextlib.suppress(OSError):
+            await client.writer.wait_closed()
+    OPEN_CLIENTS.clear()
 
 
 async def connect(api: RuntimeApi) -> Client:
     reader, writer = await asyncio.open_connection("127.0.0.1", api.port)
-    return Client(reader, writer)
+    OPEN_CLIENTS.append(Client(reader, writer))
+    return OPEN_CLIENTS[-1]
 
 
 def invocation(request_id: str = "req-1", **fields) -> Invocation:

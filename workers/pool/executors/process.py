@@ -14,6 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
+import anyio
+
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
 from workers.pool.variables import environment_variables, layer_paths, reserved_variables
 
@@ -152,6 +154,10 @@ def _code_bootstrap(code_dir: Path, opt_dir: Path | None) -> Path:
     return bootstrap
 
 
+# How long a kill waits for the killed process to be reaped.
+KILL_WAIT_S = 5.0
+
+
 class ProcessSandbox:
     """A running bootstrap: its process group, and the pipe its output comes through."""
 
@@ -185,6 +191,9 @@ class ProcessSandbox:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass  # the whole group is gone already
+        # Reaped, its transport closes; a SIGKILLed process is gone within milliseconds.
+        with anyio.move_on_after(KILL_WAIT_S):
+            await self.process.wait()
         if self._status_fd >= 0:
             os.close(self._status_fd)
             self._status_fd = -1
