@@ -100,3 +100,45 @@ def test_function_of_another_account_is_refused(lambda_client) -> None:
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
+
+
+def test_create_with_publish_answers_version_1_under_the_unqualified_arn(lambda_client) -> None:
+    name = unique_name()
+    response = create(lambda_client, FunctionName=name, Publish=True)
+    assert response["Version"] == "1"
+    assert response["FunctionArn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    assert response["State"] == "Pending"
+
+
+def test_revision_id_changes_when_the_function_becomes_active(lambda_client) -> None:
+    name = unique_name()
+    created = create(lambda_client, FunctionName=name)
+    lambda_client.get_waiter("function_active_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    active = lambda_client.get_function_configuration(FunctionName=name)
+    assert active["State"] == "Active"
+    assert active["RevisionId"] != created["RevisionId"]
+    updated = lambda_client.update_function_configuration(FunctionName=name, Timeout=5)
+    assert updated["LastUpdateStatus"] == "InProgress"
+    lambda_client.get_waiter("function_updated_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    settled = lambda_client.get_function_configuration(FunctionName=name)
+    assert settled["LastUpdateStatus"] == "Successful"
+    assert settled["RevisionId"] != updated["RevisionId"]
+
+
+def test_version_published_by_an_update_starts_pending(lambda_client) -> None:
+    name = unique_name()
+    create(lambda_client, FunctionName=name)
+    lambda_client.get_waiter("function_active_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    published = lambda_client.update_function_code(
+        FunctionName=name,
+        ZipFile=zip_of({"app.py": "def handler(e, c):\n    return 2\n"}),
+        Publish=True,
+    )
+    assert published["Version"] == "1"
+    assert published["State"] == "Pending"
