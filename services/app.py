@@ -3,9 +3,11 @@ endpoint that serves it on the port, next to the forwarding proxy to the compani
 
 from __future__ import annotations
 
+import uuid
+
 import anyio
 from hypercorn.typing import ASGIFramework
-from quart import Quart
+from quart import Quart, Response
 
 from bus.connection import connect
 from bus.quotas import REQUEST_BYTES
@@ -60,8 +62,15 @@ def create_app(settings: Settings) -> Quart:
     for module in BLUEPRINT_MODULES:
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
+    app.after_request(_add_request_id)
     _manage_lifetimes(app, settings)
     return app
+
+
+async def _add_request_id(response: Response) -> Response:
+    """AWS answers every request with `x-amzn-RequestId`, a fresh UUID (Invoke: its own)."""
+    response.headers.setdefault("X-Amzn-RequestId", str(uuid.uuid4()))
+    return response
 
 
 def create_endpoint(settings: Settings) -> ASGIFramework:

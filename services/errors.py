@@ -1,8 +1,10 @@
 """AWS Lambda's errors: class name = AWS error code, HTTP status on the class, one renderer,
 and the app's error handlers that send every failure through it.
 
-Blueprints only raise these. Lambda sends most errors as `{"Type": "User", "Message": ...}`
-and the model-validation ones as `{"message": ...}`; `X-Amzn-ErrorType` carries the code.
+Blueprints only raise these. Each code's body has the message member botocore's model gives
+its error shape: `{"Type": "User", "Message": ...}` for most, `{"Type": "User", "message": ...}`
+for InvalidParameterValueException, ResourceConflictException and the others whose shape says
+`message`, and `{"message": ...}` for model validation; `X-Amzn-ErrorType` carries the code.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ log = logging.getLogger("tarn.api")
 
 class LambdaError(Exception):
     status: ClassVar[int] = 400
-    error_type: ClassVar[str | None] = "User"  # the body's "Type"; None for lower-case bodies
+    error_type: ClassVar[str | None] = "User"  # the body's "Type"; None: no Type member
+    message_member: ClassVar[str] = "Message"  # "message" where the model's shape says so
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -33,28 +36,38 @@ class LambdaError(Exception):
 
     def body(self) -> dict[str, str]:
         if self.error_type is None:
-            return {"message": self.message}
-        return {"Type": self.error_type, "Message": self.message}
+            return {self.message_member: self.message}
+        return {"Type": self.error_type, self.message_member: self.message}
+
+
+class AccessDeniedException(LambdaError):
+    """Not in botocore's Lambda model: IAM's refusal, e.g. of another account's function."""
+
+    status = 403
+    error_type = None
 
 
 class ValidationException(LambdaError):
     error_type = None
+    message_member = "message"
 
 
 class InvalidParameterValueException(LambdaError):
-    pass
+    message_member = "message"
 
 
 class InvalidRequestContentException(LambdaError):
-    pass
+    message_member = "message"
 
 
 class RequestTooLargeException(LambdaError):
     status = 413
+    message_member = "message"
 
 
 class RequestEntityTooLargeException(LambdaError):
     status = 413
+    message_member = "message"
 
 
 class ResourceNotFoundException(LambdaError):
@@ -63,6 +76,7 @@ class ResourceNotFoundException(LambdaError):
 
 class ResourceConflictException(LambdaError):
     status = 409
+    message_member = "message"
 
 
 class CodeSigningConfigNotFoundException(LambdaError):
@@ -71,10 +85,12 @@ class CodeSigningConfigNotFoundException(LambdaError):
 
 class ProvisionedConcurrencyConfigNotFoundException(LambdaError):
     status = 404
+    message_member = "message"
 
 
 class PreconditionFailedException(LambdaError):
     status = 412
+    message_member = "message"
 
 
 class ResourceInUseException(LambdaError):
@@ -85,14 +101,17 @@ class ResourceInUseException(LambdaError):
 class ResourceNotReadyException(LambdaError):
     status = 502
     error_type = "Service"
+    message_member = "message"
 
 
 class TooManyRequestsException(LambdaError):
     status = 429
+    message_member = "message"
 
 
 class UnsupportedMediaTypeException(LambdaError):
     status = 415
+    message_member = "message"
 
 
 class ServiceException(LambdaError):
@@ -103,6 +122,7 @@ class ServiceException(LambdaError):
 class UnknownOperationException(LambdaError):
     status = 404
     error_type = None
+    message_member = "message"
 
 
 def render(error: LambdaError) -> Response:

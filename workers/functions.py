@@ -7,6 +7,7 @@ Successful (or Failed). https://docs.aws.amazon.com/lambda/latest/dg/functions-s
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import assert_never
 
 import msgspec
@@ -90,10 +91,12 @@ class FunctionManager:
 
 
 def _settle(record: FunctionVersion, revision_id: str, failure: Failure | None) -> FunctionVersion:
-    """The record once provisioning ended; untouched if another change came in between."""
+    """The record once provisioning ended, with a new RevisionId as AWS gives every state
+    transition; untouched if another change came in between."""
     if record.revision_id != revision_id:
         return record
     reason, code = failure or (None, None)
+    record = msgspec.structs.replace(record, revision_id=str(uuid.uuid4()))
     if record.state == State.PENDING:
         if failure:
             return msgspec.structs.replace(

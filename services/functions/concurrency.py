@@ -24,7 +24,7 @@ from services.errors import (
     ResourceNotFoundException,
 )
 from services.functions.configurations import last_modified_now
-from services.functions.refs import function_arn, function_missing, function_ref
+from services.functions.refs import QUALIFIER_PATTERN, function_arn, function_missing, function_ref
 from services.requests import Problems, RequestShape, decode_body, list_page, read_body
 from services.responses import json_response
 
@@ -36,7 +36,7 @@ PROVISIONED = "/2019-09-30/functions/<function_name>/provisioned-concurrency"
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
 MIN_UNRESERVED = 100
 PROVISIONED_PAGE_MAX = 50  # botocore's MaxProvisionedConcurrencyConfigListItems
-QUALIFIER_PATTERN = r"(|[a-zA-Z0-9$_-]+)"
+
 NOT_PUBLISHED = "The function resource provided must be an alias or a published version."
 
 

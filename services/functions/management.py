@@ -108,9 +108,9 @@ async def create_function() -> Response:
     if body.code_signing_config_arn:
         await code_signing.attach(context, name, body.code_signing_config_arn)
     await provision(context, record)
-    if body.publish:
+    if body.publish:  # AWS answers with version 1 under the unqualified ARN
         record = await publish(context, name)
-    return json_response(render_configuration(record, context.settings.region), 201)
+    return json_response(render_configuration(record, context.settings.region, record.arn), 201)
 
 
 @blueprint.get(FUNCTIONS)

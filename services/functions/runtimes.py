@@ -5,7 +5,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
 
 from __future__ import annotations
 
-from services.errors import InvalidParameterValueException, constraint
+from services.errors import InvalidParameterValueException
 
 # botocore's Runtime enum, in the model's order (AWS lists it so in its errors).
 KNOWN = (
@@ -46,10 +46,9 @@ BLOCKED = {
 
 def check_runtime(runtime: str) -> None:
     if runtime not in KNOWN:
-        raise constraint(
-            runtime,
-            "runtime",
-            f"Member must satisfy enum value set: [{', '.join(KNOWN)}] or be a valid ARN",
+        raise InvalidParameterValueException(
+            f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy "
+            f"enum value set: [{', '.join(KNOWN)}] or be a valid ARN"
         )
     if runtime in BLOCKED:
         raise InvalidParameterValueException(

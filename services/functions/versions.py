@@ -13,7 +13,7 @@ import msgspec
 from quart import Blueprint, Response
 
 from bus.messages import FUNCTION_COMMANDS, ProvisionFunction
-from bus.records import LATEST, FunctionVersion
+from bus.records import LATEST, FunctionVersion, State
 from bus.stores import RecordMissing
 from bus.streams import publish as publish_command
 from services.context import ApiContext, api
@@ -119,6 +119,13 @@ async def publish(
             description=latest.description if description is None else description,
             revision_id=str(uuid.uuid4()),
             last_modified=last_modified_now(),
+            # A new version starts Pending until the worker provisions it, as on AWS.
+            state=State.PENDING,
+            state_reason="The function is being created.",
+            state_reason_code="Creating",
+            last_update_status=None,
+            last_update_status_reason=None,
+            last_update_status_reason_code=None,
         )
 
     try:

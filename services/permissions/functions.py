@@ -23,7 +23,13 @@ from services.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from services.functions.refs import FunctionRef, function_arn, function_ref, qualified_arn
+from services.functions.refs import (
+    QUALIFIER_PATTERN,
+    FunctionRef,
+    function_arn,
+    function_ref,
+    qualified_arn,
+)
 from services.requests import Problems, RequestShape, decode_body, read_body
 from services.responses import json_response
 
@@ -44,7 +50,7 @@ EVENT_SOURCE_TOKEN_PATTERN = r"[a-zA-Z0-9._\-]+"
 ORG_ID_PATTERN = r"o-[a-z0-9]{10,32}"
 AUTH_TYPES = ("NONE", "AWS_IAM")
 # The qualifier rule AWS reports for the policy operations.
-QUALIFIER_PATTERN = r"(|[a-zA-Z0-9$_-]+)"
+
 MAX_QUALIFIER = 128
 # The maximum size of a function's policy document, in bytes.
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html

@@ -35,11 +35,13 @@ def refused(client, **overrides) -> pytest.ExceptionInfo[ClientError]:  # type: 
 
 def test_unknown_runtime(lambda_client) -> None:
     error = refused(lambda_client, Runtime="cobol85")
-    assert error.value.response["Error"]["Code"] == "ValidationException"
-    assert error.value.response["Error"]["Message"].startswith(
-        "1 validation error detected: Value 'cobol85' at 'runtime' failed to satisfy "
-        "constraint: Member must satisfy enum value set: [nodejs, "
+    assert error.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    message = error.value.response["Error"]["Message"]
+    assert message.startswith(
+        "Value cobol85 at 'runtime' failed to satisfy constraint: Member must satisfy enum "
+        "value set: [nodejs, "
     )
+    assert message.endswith("] or be a valid ARN")
 
 
 def test_deprecated_runtime(lambda_client) -> None:
@@ -205,7 +207,7 @@ def test_malformed_json_is_invalid_request_content(stack: Stack) -> None:
     status, headers, body = raw_request(stack, "POST", "/2015-03-31/functions", b"{not json")
     assert status == 400
     assert headers["X-Amzn-ErrorType"] == "InvalidRequestContentException"
-    assert body["Message"].startswith("Could not parse request body into json")
+    assert body["message"].startswith("Could not parse request body into json")
 
 
 def test_member_of_the_wrong_type_is_invalid_request_content(stack: Stack) -> None:

@@ -200,7 +200,7 @@ def test_publish_on_create_and_on_code_update_makes_numbered_versions(lambda_cli
         Publish=True,
     )
     assert created["Version"] == "1"
-    assert created["FunctionArn"] == f"{ARN_PREFIX}{name}:1"
+    assert created["FunctionArn"] == f"{ARN_PREFIX}{name}"  # AWS: unqualified, Version 1
     waiter = lambda_client.get_waiter("function_active_v2")
     waiter.wait(FunctionName=name, Qualifier="1", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     updated = lambda_client.update_function_code(

@@ -81,9 +81,13 @@ def test_published_version_keeps_its_code_and_configuration(lambda_client, funct
 
 def test_publishing_unchanged_code_returns_the_last_version(lambda_client, function) -> None:
     first = lambda_client.publish_version(FunctionName=function)
+    lambda_client.get_waiter("function_active_v2").wait(
+        FunctionName=function, Qualifier="1", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    settled = lambda_client.get_function_configuration(FunctionName=function, Qualifier="1")
     again = lambda_client.publish_version(FunctionName=function)
     assert (first["Version"], again["Version"]) == ("1", "1")
-    assert again["RevisionId"] == first["RevisionId"]
+    assert again["RevisionId"] == settled["RevisionId"]  # the existing version, not a new one
     update_configuration(lambda_client, function, Timeout=7)
     assert lambda_client.publish_version(FunctionName=function)["Version"] == "2"
 
