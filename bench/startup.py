@@ -31,7 +31,7 @@ def role_of(command: str) -> str:
         return "redis"
     if "moto" in command:
         return "companion"
-    if "services.server" in command:
+    if "services.cli.server" in command:
         return "api"
     return command.split()[-1]  # python -m workers <role>
 

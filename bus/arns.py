@@ -5,7 +5,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,9 @@ class Arn:
         if len(parts) < 6 or parts[0] != "arn":
             raise ValueError(f"not an ARN: {text!r}")
         return cls(*parts[1:])
+
+    def __str__(self) -> str:
+        return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 
     @property
     def resource_parts(self) -> list[str]:
@@ -47,3 +50,9 @@ def layer_of(arn: str) -> tuple[str, int | None]:
     """(layer name, version or None) of a layer or layer version ARN."""
     parts = Arn.parse(arn).resource_parts  # ["layer", name, version?]
     return parts[1], int(parts[2]) if len(parts) > 2 else None
+
+
+def layer_arn_of(arn: str) -> str:
+    """The layer's own ARN, of a layer version ARN (or of the layer's ARN itself)."""
+    parsed = Arn.parse(arn)
+    return str(replace(parsed, resource=f"layer:{layer_of(arn)[0]}"))

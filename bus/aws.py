@@ -1,21 +1,26 @@
-"""Tarn's own calls to the companion endpoint (or any AWS-compatible one): JSON-protocol
-services (SQS, DynamoDB Streams, Secrets Manager, Logs, ...) and query-protocol ones (SNS).
+"""Tarn's own client of the companion endpoint (or any AWS-compatible one): JSON-protocol
+services (SQS, DynamoDB Streams, Secrets Manager, Logs, ...), query-protocol ones (SNS), S3
+GetObject, and whether the endpoint answers at all.
 
-Requests are SigV4-signed with placeholder credentials: moto routes a request by the service in
-its credential scope, and an endpoint that checks signatures accepts them.
+Requests are SigV4-signed, in the configured region, with placeholder credentials: moto routes a
+request by the service in its credential scope, and an endpoint that checks signatures accepts
+them.
 """
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ElementTree
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 import msgspec
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+from bus.arns import Arn
 
 # Credentials of an execution role on AWS; locally, placeholders that every SDK accepts.
 DUMMY_ACCESS_KEY_ID = "test"
@@ -23,16 +28,22 @@ DUMMY_SECRET_ACCESS_KEY = "test"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 QUERY_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 TIMEOUT_S = 10.0
+# An S3 object (a deployment package) may be large and the disk behind the endpoint slow.
+OBJECT_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
+PING_TIMEOUT_S = 1.0
+PING_CACHE_S = 1.0  # health is polled often; the companion answers for itself once a second
 
 
 class CompanionError(Exception):
-    """The companion answered a call with an AWS error (`code` is its error type)."""
+    """The companion answered a call with an AWS error (`code` is its error type), or did not
+    answer at all (status 0); `message` says so in AWS's words where Tarn reads them."""
 
-    def __init__(self, status: int, code: str, body: bytes) -> None:
+    def __init__(self, status: int, code: str, body: bytes, message: str = "") -> None:
         super().__init__(f"{status} {code}")
         self.status = status
         self.code = code
         self.body = body
+        self.message = message
 
 
 class Companion:
@@ -45,7 +56,9 @@ class Companion:
         self.endpoint = endpoint.rstrip("/") + "/"
         self.region = region
         self._credentials = Credentials(DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY)
-        self._client = httpx.AsyncClient(timeout=TIMEOUT_S)
+        # Loopback or the user's own endpoint: never through an HTTP(S)_PROXY.
+        self._client = httpx.AsyncClient(timeout=TIMEOUT_S, trust_env=False)
+        self._answered_at = -PING_CACHE_S
 
     async def call(self, service: str, target: str, body: dict[str, Any]) -> httpx.Response:
         """POST one JSON-protocol operation; raises httpx.HTTPError when unreachable."""
@@ -73,6 +86,41 @@ class Companion:
             )
         return ElementTree.fromstring(answer.content)
 
+    async def get_object(self, bucket: str, key: str, version: str | None, max_bytes: int) -> bytes:
+        """S3 GetObject, path-style; CompanionError with S3's error code when it fails."""
+        url = httpx.URL(
+            f"{self.endpoint}{quote(bucket, safe='')}/{quote(key, safe='/~')}",
+            params={"versionId": version} if version else None,
+        )
+        request = AWSRequest(method="GET", url=str(url), headers={})
+        S3SigV4Auth(self._credentials, "s3", self.region).add_auth(request)
+        headers = dict(request.headers.items())
+        try:
+            async with self._client.stream(
+                "GET", url, headers=headers, timeout=OBJECT_TIMEOUT
+            ) as got:
+                if got.status_code != 200:
+                    raise s3_error(got.status_code, await got.aread())
+                if int(got.headers.get("content-length") or 0) > max_bytes:
+                    message = f"The object is over {max_bytes} bytes"
+                    raise CompanionError(got.status_code, "EntityTooLarge", b"", message)
+                return await got.aread()
+        except httpx.HTTPError as exc:
+            message = f"{self.endpoint.rstrip('/')} did not answer"
+            raise CompanionError(0, "ServiceUnavailable", b"", message) from exc
+
+    async def ready(self) -> bool:
+        """Whether the endpoint answers HTTP at all (any status). An answer holds for a second;
+        a failure is not kept, so that `tarn up` sees the companion ready as soon as it is."""
+        if time.monotonic() - self._answered_at < PING_CACHE_S:
+            return True
+        try:
+            await self._client.get(self.endpoint, timeout=PING_TIMEOUT_S)
+        except httpx.HTTPError:
+            return False
+        self._answered_at = time.monotonic()
+        return True
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
@@ -98,7 +146,8 @@ def error_code(body: bytes) -> str:
 
 async def queue_url(companion: Companion, queue_arn: str) -> str:
     """The URL of the SQS queue `queue_arn` names (GetQueueUrl); CompanionError if none."""
-    _, _, _, _, account, name = queue_arn.split(":", 5)
+    arn = Arn.parse(queue_arn)
+    account, name = arn.account, arn.resource
     found = await companion.ok(
         "sqs", "AmazonSQS.GetQueueUrl", {"QueueName": name, "QueueOwnerAWSAccountId": account}
     )
@@ -115,6 +164,18 @@ def query_error_code(body: bytes) -> str:
         if element.tag.rpartition("}")[2] == "Code" and element.text:
             return element.text
     return ""
+
+
+def s3_error(status: int, body: bytes) -> CompanionError:
+    """S3's `<Error><Code>NoSuchKey</Code><Message>...</Message></Error>`."""
+    try:
+        root = ElementTree.fromstring(body)
+        code, message = root.findtext("Code"), root.findtext("Message")
+    except ElementTree.ParseError:
+        code = message = None
+    return CompanionError(
+        status, code or f"HTTP{status}", body, message or f"S3 answered HTTP {status}"
+    )
 
 
 def find_text(root: ElementTree.Element, name: str) -> str | None:

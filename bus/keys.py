@@ -105,3 +105,40 @@ class Keys:
     def heartbeats(self) -> str:
         """Sorted set: "<role>:<consumer>" scored by the epoch ms of its last heartbeat."""
         return f"{self.prefix}:heartbeats"
+
+    # Resource policies, function URLs, tags
+    def function_policies(self, name: str) -> str:
+        """Hash: qualifier ($LATEST, version, alias) -> msgpack ResourcePolicy record."""
+        return f"{self.prefix}:function:{name}:policies"
+
+    def function_url_configs(self, name: str) -> str:
+        """Hash: qualifier ($LATEST or alias) -> msgpack FunctionUrlConfig record."""
+        return f"{self.prefix}:function:{name}:url-configs"
+
+    def layer_policies(self, name: str) -> str:
+        """Hash: layer version number -> msgpack ResourcePolicy record."""
+        return f"{self.prefix}:layer:{name}:policies"
+
+    def code_signing_config_tags(self, csc_id: str) -> str:
+        """Hash: tag key -> value, of the code signing config `csc_id` (csc-...)."""
+        return f"{self.prefix}:code-signing-config:{csc_id}:tags"
+
+    # Code signing, concurrency and other function settings
+    @property
+    def code_signing_configs(self) -> str:
+        """Hash: code signing config id (csc-...) -> msgpack CodeSigningConfig record."""
+        return f"{self.prefix}:code-signing-configs"
+
+    @property
+    def function_settings(self) -> str:
+        """Hash: function name -> msgpack FunctionSettings record (reserved concurrency,
+        recursion, code signing), one hash so the account's reserved sum is one read."""
+        return f"{self.prefix}:function-settings"
+
+    def provisioned_concurrency(self, name: str) -> str:
+        """Hash: qualifier (version or alias) -> msgpack ProvisionedConcurrencyConfig record."""
+        return f"{self.prefix}:function:{name}:provisioned-concurrency"
+
+    def version_settings(self, name: str) -> str:
+        """Hash: qualifier ($LATEST, version, alias) -> msgpack VersionSettings record."""
+        return f"{self.prefix}:function:{name}:version-settings"

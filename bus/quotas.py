@@ -13,7 +13,15 @@ RUNTIME_RESPONSE_BYTES = SYNC_PAYLOAD_BYTES + 100
 # Deployment package: zipped upload (50 MB) and unzipped code plus layers (250 MB).
 ZIPPED_CODE_BYTES = 52_428_800
 UNZIPPED_CODE_BYTES = 262_144_000
+# Tags on one function, mapping or code signing config.
+TAGS_PER_RESOURCE = 50
 # Function configuration bounds.
 TIMEOUT_S = (1, 900)
 MEMORY_MB = (128, 10_240)
 EPHEMERAL_STORAGE_MB = (512, 10_240)
+# The largest request body an operation takes: CreateFunction with a 50 MB zip in base64.
+REQUEST_BYTES = 70_167_211
+# Event invocations: retries (0 to 2, 2 by default) and maximum event age (60 s to 6 hours,
+# 6 hours by default). https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+ASYNC_RETRY_ATTEMPTS = 2
+ASYNC_EVENT_AGE_S = (60, 21_600)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
@@ -205,3 +206,93 @@ class EventSourceMapping(msgspec.Struct, kw_only=True, omit_defaults=True):
     @property
     def reports_item_failures(self) -> bool:
         return "ReportBatchItemFailures" in self.function_response_types
+
+
+class ResourcePolicy(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A resource-based policy: the statements of a function version's or alias's policy, or of
+    a layer version's, each as AWS renders it in the policy document.
+    https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
+    """
+
+    statements: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    # Layer version policies have their own RevisionId; a function's policy answers with the
+    # RevisionId of its version or alias instead.
+    revision_id: str = ""
+
+    def statement(self, sid: str) -> dict[str, Any] | None:
+        return next((s for s in self.statements if s.get("Sid") == sid), None)
+
+
+class FunctionUrlConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A function URL of $LATEST or of an alias.
+    https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html
+    """
+
+    function_name: str
+    qualifier: str  # $LATEST or an alias name
+    url_id: str  # 32 lower-case alphanumerics: the URL's first label
+    auth_type: str  # NONE or AWS_IAM
+    creation_time: str
+    last_modified_time: str
+    invoke_mode: str = "BUFFERED"
+    cors: dict[str, Any] | None = None  # AWS's Cors shape, as given
+
+
+class CodeSigningConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A code signing configuration: which signing profiles may sign a function's code, and
+    what to do with unsigned code. Tarn stores it; it does not check signatures.
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html
+    """
+
+    csc_id: str  # csc- and 17 hex digits
+    arn: str
+    signing_profile_version_arns: list[str]
+    untrusted_artifact_on_deployment: str = "Warn"  # Warn | Enforce
+    description: str = ""
+    last_modified: str = ""  # as FunctionConfiguration's LastModified
+
+
+class FunctionSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A function's settings that apply to all its versions: reserved concurrency (None: the
+    function shares the unreserved pool), recursive loop detection, the attached code
+    signing configuration."""
+
+    function_name: str
+    reserved_concurrency: int | None = None
+    recursive_loop: str = "Terminate"  # Allow | Terminate
+    code_signing_config_arn: str | None = None
+
+
+class ProvisionedConcurrencyStatus(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+class ProvisionedConcurrencyConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Provisioned concurrency of one published version or alias: `requested` environments
+    asked for; the pool reports how many are `allocated` and `available` and settles the
+    status (IN_PROGRESS -> READY or FAILED).
+    https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html
+    """
+
+    function_name: str
+    qualifier: str  # a version number or an alias name, never $LATEST
+    requested: int
+    allocated: int = 0
+    available: int = 0
+    status: ProvisionedConcurrencyStatus = ProvisionedConcurrencyStatus.IN_PROGRESS
+    status_reason: str | None = None
+    last_modified: str = ""
+
+
+class VersionSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Settings of one version or alias of a function: runtime management and (for
+    functions on capacity providers) scaling."""
+
+    function_name: str
+    qualifier: str
+    update_runtime_on: str = "Auto"  # Auto | FunctionUpdate | Manual
+    runtime_version_arn: str | None = None
+    min_execution_environments: int | None = None
+    max_execution_environments: int | None = None

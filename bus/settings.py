@@ -47,6 +47,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # long an idle one is kept.
     pool_max_environments: int = 1000
     pool_keep_alive_s: float = 300.0
+    # The account's concurrency limit (AWS's default quota): reserved concurrency is carved
+    # out of it, leaving at least 100 unreserved; GetAccountSettings reports it.
+    account_concurrency: int = 1000
     # Asynchronous invocation: the largest Event payload, and the first retry delay after a
     # function error (AWS: 1 min, then 2 min); tests make it small.
     async_max_payload_bytes: int = 1_048_576

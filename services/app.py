@@ -1,70 +1,77 @@
-"""The Quart application: blueprints, the error renderer, and Redis/inbox lifetimes; and the
-endpoint that serves it on the port, next to the companion AWS endpoint."""
+"""The Quart application (blueprints, error handlers, Redis and reply-inbox lifetimes) and the
+endpoint that serves it on the port, next to the forwarding proxy to the companion endpoint."""
 
 from __future__ import annotations
 
-import logging
-
 import anyio
 from hypercorn.typing import ASGIFramework
-from quart import Quart, Response
-from werkzeug.exceptions import HTTPException
+from quart import Quart
 
 from bus.connection import connect
+from bus.quotas import REQUEST_BYTES
 from bus.settings import Settings
-from services import (
+from services import account, code_signing, health, layers, tags, unsupported
+from services.context import ApiContext
+from services.errors import register_error_handlers
+from services.event_source_mappings import operations as event_source_mappings
+from services.functions import (
     aliases,
+    concurrency,
     event_invoke_configs,
-    event_source_mappings,
-    function_code,
-    functions,
-    health,
     invoke,
-    layers,
+    management,
+    packages,
+    url_configs,
     versions,
 )
-from services.companion import Companion
-from services.context import ApiContext
-from services.errors import (
-    InvalidRequestContentException,
-    LambdaError,
-    RequestEntityTooLargeException,
-    ServiceException,
-    UnknownOperationException,
-    render,
-)
+from services.functions import settings as function_settings
+from services.permissions import functions as function_permissions
+from services.permissions import layers as layer_permissions
+from services.proxy import CompanionProxy
 from services.routing import Router
 
-log = logging.getLogger("tarn.api")
-
-# The largest request any operation takes: CreateFunction with a 50 MB zip in base64.
-MAX_REQUEST_BYTES = 70_167_211
+BLUEPRINT_MODULES = (
+    management,
+    packages,
+    invoke,
+    versions,
+    aliases,
+    layers,
+    health,
+    event_invoke_configs,
+    event_source_mappings,
+    function_permissions,
+    layer_permissions,
+    tags,
+    url_configs,
+    code_signing,
+    concurrency,
+    function_settings,
+    account,
+    unsupported,
+)
 
 
 def create_app(settings: Settings) -> Quart:
     app = Quart("tarn")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES + 1
+    app.config["MAX_CONTENT_LENGTH"] = REQUEST_BYTES + 1
     app.config["BODY_TIMEOUT"] = 300
     app.config["RESPONSE_TIMEOUT"] = 960  # outlasts the longest function timeout
-    modules = (functions, function_code, invoke, versions, aliases, layers, health)
-    for module in (*modules, event_invoke_configs, event_source_mappings):
+    for module in BLUEPRINT_MODULES:
         app.register_blueprint(module.blueprint)
-    app.register_error_handler(LambdaError, _render_lambda_error)
-    app.register_error_handler(HTTPException, _render_http_error)
-    app.register_error_handler(Exception, _render_unexpected)
+    register_error_handlers(app)
     _manage_lifetimes(app, settings)
-    if settings.aws_endpoint:
-        companion = Companion(settings.aws_endpoint)
-        app.extensions["companion"] = companion
-        app.after_serving(companion.aclose)
     return app
 
 
 def create_endpoint(settings: Settings) -> ASGIFramework:
     """What the port serves: the app for Lambda, the companion for every other AWS service."""
     app = create_app(settings)
-    companion: Companion | None = app.extensions.get("companion")
-    return app if companion is None else Router(app, companion)
+    if not settings.aws_endpoint:
+        return app
+    proxy = CompanionProxy(settings.aws_endpoint)
+    app.after_serving(proxy.aclose)
+    return Router(app, proxy)
 
 
 def _manage_lifetimes(app: Quart, settings: Settings) -> None:
@@ -88,26 +95,3 @@ def _manage_lifetimes(app: Quart, settings: Settings) -> None:
         task_group.cancel_scope.cancel()
         await task_group.__aexit__(None, None, None)
         await app.extensions["tarn"].aclose()
-
-
-async def _render_lambda_error(error: LambdaError) -> Response:
-    return render(error)
-
-
-async def _render_http_error(error: HTTPException) -> Response:
-    if error.code == 413:
-        return render(
-            RequestEntityTooLargeException(
-                f"Request must be smaller than {MAX_REQUEST_BYTES} bytes for the operation"
-            )
-        )
-    if error.code in (404, 405):
-        return render(UnknownOperationException("Unknown operation"))
-    if error.code is not None and error.code < 500:
-        return render(InvalidRequestContentException(error.description or "Bad request"))
-    return render(ServiceException(error.description or "Internal error"))
-
-
-async def _render_unexpected(error: Exception) -> Response:
-    log.exception("unexpected error", exc_info=error)
-    return render(ServiceException("An internal error occurred. See Tarn's log for details."))

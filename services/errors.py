@@ -1,4 +1,5 @@
-"""AWS Lambda's errors: class name = AWS error code, HTTP status on the class, one renderer.
+"""AWS Lambda's errors: class name = AWS error code, HTTP status on the class, one renderer,
+and the app's error handlers that send every failure through it.
 
 Blueprints only raise these. Lambda sends most errors as `{"Type": "User", "Message": ...}`
 and the model-validation ones as `{"message": ...}`; `X-Amzn-ErrorType` carries the code.
@@ -6,11 +7,16 @@ and the model-validation ones as `{"message": ...}`; `X-Amzn-ErrorType` carries 
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
-from quart import Response
+from quart import Quart, Response
+from werkzeug.exceptions import HTTPException
 
+from bus.quotas import REQUEST_BYTES
 from services.responses import json_response
+
+log = logging.getLogger("tarn.api")
 
 
 class LambdaError(Exception):
@@ -57,6 +63,14 @@ class ResourceNotFoundException(LambdaError):
 
 class ResourceConflictException(LambdaError):
     status = 409
+
+
+class CodeSigningConfigNotFoundException(LambdaError):
+    status = 404
+
+
+class ProvisionedConcurrencyConfigNotFoundException(LambdaError):
+    status = 404
 
 
 class PreconditionFailedException(LambdaError):
@@ -118,3 +132,34 @@ def _all_errors(base: type[LambdaError]) -> list[type[LambdaError]]:
     for sub in base.__subclasses__():
         found += [sub, *_all_errors(sub)]
     return found
+
+
+def register_error_handlers(app: Quart) -> None:
+    """Every error a request meets answers as AWS would: Lambda's own, Quart's HTTP errors
+    (too large, unknown route, malformed), and anything unexpected as a ServiceException."""
+    app.register_error_handler(LambdaError, _render_lambda_error)
+    app.register_error_handler(HTTPException, _render_http_error)
+    app.register_error_handler(Exception, _render_unexpected)
+
+
+async def _render_lambda_error(error: LambdaError) -> Response:
+    return render(error)
+
+
+async def _render_http_error(error: HTTPException) -> Response:
+    if error.code == 413:
+        return render(
+            RequestEntityTooLargeException(
+                f"Request must be smaller than {REQUEST_BYTES} bytes for the operation"
+            )
+        )
+    if error.code in (404, 405):
+        return render(UnknownOperationException("Unknown operation"))
+    if error.code is not None and error.code < 500:
+        return render(InvalidRequestContentException(error.description or "Bad request"))
+    return render(ServiceException(error.description or "Internal error"))
+
+
+async def _render_unexpected(error: Exception) -> Response:
+    log.exception("unexpected error", exc_info=error)
+    return render(ServiceException("An internal error occurred. See Tarn's log for details."))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from quart import Blueprint, Response
 
 from bus.heartbeats import live_roles
-from services.companion import companion
 from services.context import api
 from services.responses import json_response
 
@@ -26,7 +25,7 @@ async def health() -> Response:
         alive = set()
     for role in context.settings.workers:
         components[role] = "ready" if role in alive else "starting"
-    aws = companion()
+    aws = context.aws
     if aws is not None:
         components["companion"] = "ready" if await aws.ready() else "unreachable"
     ready = all(state == "ready" for state in components.values())

@@ -11,24 +11,18 @@ from collections.abc import Sequence
 
 from quart import Blueprint, Response, request
 
+from bus.arns import layer_of
 from bus.records import LayerVersion
 from bus.settings import Settings
-from services import function_code
-from services.configurations import code_sha256_b64, last_modified_now
 from services.context import ApiContext, api
 from services.errors import ResourceNotFoundException, constraint
-from services.function_layers import unzipped_size
-from services.function_requests import (
-    ARCHITECTURES,
-    CodeInput,
-    Problems,
-    RequestShape,
-    decode_body,
-    page_size,
-    read_body,
-)
+from services.functions import packages
+from services.functions.configurations import code_sha256_b64, last_modified_now
+from services.functions.layers import unzipped_size
+from services.functions.requests import ARCHITECTURES, CodeInput
+from services.functions.runtimes import KNOWN
+from services.requests import Problems, RequestShape, decode_body, list_page, read_body
 from services.responses import json_response
-from services.runtimes import KNOWN
 
 blueprint = Blueprint("layers", __name__)
 
@@ -45,15 +39,8 @@ RUNTIME_ENUM = f"Member must satisfy enum value set: [{', '.join(KNOWN)}]"
 ARCHITECTURE_ENUM = f"Member must satisfy enum value set: [{', '.join(ARCHITECTURES)}]"
 
 
-class LayerContentInput(RequestShape):
-    zip_file: bytes | None = None
-    s3_bucket: str | None = None
-    s3_key: str | None = None
-    s3_object_version: str | None = None
-
-
 class PublishLayerVersionInput(RequestShape):
-    content: LayerContentInput | None = None
+    content: CodeInput | None = None  # botocore's LayerVersionContentInput: no ImageUri
     description: str | None = None
     compatible_runtimes: list[str] | None = None
     compatible_architectures: list[str] | None = None
@@ -63,14 +50,15 @@ class PublishLayerVersionInput(RequestShape):
 @blueprint.post(VERSIONS)
 async def publish_layer_version(layer_name: str) -> Response:
     context = api()
-    function_code.check_request_size("PublishLayerVersion")
+    packages.check_request_size("PublishLayerVersion")
     body = decode_body(await read_body(), PublishLayerVersionInput)
     name = _layer_name(layer_name)
     _check_publish(body)
     assert body.content is not None
     data = body.content.zip_file
+    # A layer's content has no ImageUri: whatever the body says, only the archive counts.
     source = CodeInput(zip_file=data, s3_bucket=body.content.s3_bucket, s3_key=body.content.s3_key)
-    code = await function_code.load(context, source)
+    code = await packages.load(context, source)
     size = await unzipped_size(data or b"")
     arn = layer_arn(context.settings, name)
 
@@ -114,17 +102,12 @@ async def list_layer_versions(layer_name: str) -> Response:
     context = api()
     name = _layer_name(layer_name)
     runtime, architecture = _filters()
-    max_items = page_size(request.args.get("MaxItems"), MAX_LIST_ITEMS)
+    page = list_page(high=MAX_LIST_ITEMS)
     records = await context.stores.layers.versions(name)
-    marker = request.args.get("Marker")
-    if marker and marker.isdigit():
-        records = [r for r in records if r.version < int(marker)]
+    if page.marker and page.marker.isdigit():
+        records = [r for r in records if r.version < int(page.marker)]
     matching = [r for r in records if _matches(r, runtime, architecture)]
-    page = matching[:max_items]
-    body: dict[str, object] = {"LayerVersions": [render_listed_version(r) for r in page]}
-    if len(matching) > max_items:
-        body["NextMarker"] = str(page[-1].version)
-    return json_response(body)
+    return page.respond("LayerVersions", matching, render_listed_version, lambda r: str(r.version))
 
 
 @blueprint.get(LAYERS)
@@ -133,23 +116,19 @@ async def list_layers() -> Response:
         return await _get_layer_version_by_arn()
     context = api()
     runtime, architecture = _filters()
-    max_items = page_size(request.args.get("MaxItems"), MAX_LIST_ITEMS)
+    page = list_page(high=MAX_LIST_ITEMS)
     store = context.stores.layers
-    items: list[dict[str, object]] = []
-    marker = request.args.get("Marker") or None
-    while len(items) <= max_items:
-        names = await store.names_after(marker, max_items + 1)
+    newest: list[LayerVersion] = []  # each layer's newest matching version
+    marker = page.marker
+    while len(newest) <= page.size:
+        names = await store.names_after(marker, page.size + 1)
         if not names:
             break
         for name in names:
-            newest = [r for r in await store.versions(name) if _matches(r, runtime, architecture)]
-            if newest:
-                items.append(_listed_layer(newest[0]))
+            matching = [r for r in await store.versions(name) if _matches(r, runtime, architecture)]
+            newest += matching[:1]
         marker = names[-1]
-    body: dict[str, object] = {"Layers": items[:max_items]}
-    if len(items) > max_items:
-        body["NextMarker"] = items[max_items - 1]["LayerName"]
-    return json_response(body)
+    return page.respond("Layers", newest, _listed_layer, lambda r: r.layer_name)
 
 
 async def _get_layer_version_by_arn() -> Response:
@@ -158,8 +137,9 @@ async def _get_layer_version_by_arn() -> Response:
     if len(arn) > MAX_NAME_LENGTH or re.fullmatch(LAYER_VERSION_ARN_PATTERN, arn) is None:
         rule = f"Member must satisfy regular expression pattern: {LAYER_VERSION_ARN_PATTERN}"
         raise constraint(arn, "arn", rule)
-    layer, _, version = arn.rpartition(":")
-    record = await context.stores.layers.get(layer.rpartition(":")[2], int(version))
+    name, version = layer_of(arn)
+    assert version is not None  # the pattern has it
+    record = await context.stores.layers.get(name, version)
     if record is None or record.arn != arn:
         raise ResourceNotFoundException(NOT_FOUND)
     return json_response(render_layer_version(context, record))
@@ -172,7 +152,7 @@ def layer_arn(settings: Settings, name: str) -> str:
 def render_layer_version(context: ApiContext, record: LayerVersion) -> dict[str, object]:
     """GetLayerVersion's (and PublishLayerVersion's) answer."""
     content = {
-        "Location": function_code.location(context, record.code_sha256_hex),
+        "Location": packages.location(context, record.code_sha256_hex),
         "CodeSha256": code_sha256_b64(record.code_sha256_hex),
         "CodeSize": record.code_size,
     }
@@ -214,7 +194,7 @@ def _layer_name(value: str) -> str:
     problems.max_length(value, "layerName", MAX_NAME_LENGTH)
     problems.pattern(value, "layerName", LAYER_NAME_PATTERN)
     problems.raise_any()
-    return value.rpartition(":")[2]
+    return layer_of(value)[0] if value.startswith("arn:") else value
 
 
 def _check_publish(body: PublishLayerVersionInput) -> None:

@@ -122,8 +122,7 @@ def start_stack(
     env = {k: v for k, v in os.environ.items() if not k.startswith("TARN_")}
     env["TARN_ASYNC_RETRY_BASE_S"] = "0.2"  # retries after 0.2 s, then 0.4 s, not minutes
     env.update(settings or {})
-    log = log_path.open("ab")
-    process = subprocess.Popen(
+    process = spawn(
         [
             sys.executable,
             "-m",
@@ -137,9 +136,8 @@ def start_stack(
             "--executor",
             "process",
         ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        log_path,
+        env,
     )
     stack = Stack(f"http://127.0.0.1:{port}", data_dir, process, log_path)
     deadline = time.monotonic() + 60
@@ -149,6 +147,14 @@ def start_stack(
             raise RuntimeError(f"tarn up did not become healthy:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.1)
     return stack
+
+
+def spawn(
+    argv: list[str], log_path: Path, env: dict[str, str] | None = None, mode: str = "ab"
+) -> subprocess.Popen[bytes]:
+    """Start `argv` with its output (stdout and stderr) appended to `log_path`."""
+    with log_path.open(mode) as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def stop_stack(stack: Stack) -> int:

@@ -13,20 +13,34 @@ from bus.keys import Keys
 from bus.stores.aliases import AliasStore
 from bus.stores.base import RecordMissing
 from bus.stores.blobs import BlobStore
+from bus.stores.code_signing_configs import CodeSigningConfigStore
 from bus.stores.event_invoke_configs import EventInvokeConfigStore
 from bus.stores.event_source_mappings import EventSourceMappingStore
+from bus.stores.function_settings import FunctionSettingsStore
 from bus.stores.functions import FunctionStore
 from bus.stores.layers import LayerStore
+from bus.stores.policies import PolicyStore
+from bus.stores.provisioned_concurrency import ProvisionedConcurrencyStore
+from bus.stores.tags import TagStore
+from bus.stores.url_configs import FunctionUrlConfigStore
+from bus.stores.version_settings import VersionSettingsStore
 
 __all__ = [
     "AliasStore",
     "BlobStore",
+    "CodeSigningConfigStore",
     "EventInvokeConfigStore",
     "EventSourceMappingStore",
+    "FunctionSettingsStore",
     "FunctionStore",
+    "FunctionUrlConfigStore",
     "LayerStore",
+    "PolicyStore",
+    "ProvisionedConcurrencyStore",
     "RecordMissing",
     "Stores",
+    "TagStore",
+    "VersionSettingsStore",
 ]
 
 
@@ -38,6 +52,13 @@ class Stores:
     layers: LayerStore
     event_source_mappings: EventSourceMappingStore
     event_invoke_configs: EventInvokeConfigStore
+    policies: PolicyStore
+    url_configs: FunctionUrlConfigStore
+    tags: TagStore
+    code_signing_configs: CodeSigningConfigStore
+    function_settings: FunctionSettingsStore
+    provisioned_concurrency: ProvisionedConcurrencyStore
+    version_settings: VersionSettingsStore
 
     @classmethod
     def create(cls, redis: Redis, keys: Keys) -> Stores:
@@ -48,4 +69,11 @@ class Stores:
             layers=LayerStore(redis, keys),
             event_source_mappings=EventSourceMappingStore(redis, keys),
             event_invoke_configs=EventInvokeConfigStore(redis, keys),
+            policies=PolicyStore(redis, keys),
+            url_configs=FunctionUrlConfigStore(redis, keys),
+            tags=TagStore(redis, keys),
+            code_signing_configs=CodeSigningConfigStore(redis, keys),
+            function_settings=FunctionSettingsStore(redis, keys),
+            provisioned_concurrency=ProvisionedConcurrencyStore(redis, keys),
+            version_settings=VersionSettingsStore(redis, keys),
         )

@@ -47,10 +47,16 @@ class AliasStore(RecordStore[Alias]):
         return await transaction(self.redis, (function_key, aliases_key), attempt)
 
     async def delete(self, function_name: str, alias_name: str) -> None:
-        await self._delete(self.keys.function_aliases(function_name), alias_name)
+        """The alias with its resource policy and function URL config, as on AWS."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(self.keys.function_aliases(function_name), alias_name)
+            pipe.hdel(self.keys.function_policies(function_name), alias_name)
+            pipe.hdel(self.keys.function_url_configs(function_name), alias_name)
+            await pipe.execute()
 
     async def delete_version(self, function_name: str, version: str) -> list[str]:
-        """Delete a published version unless aliases route to it; returns those aliases."""
+        """Delete a published version (with its resource policy) unless aliases route to it;
+        returns those aliases."""
         assert version != LATEST, "$LATEST goes with the function"
         function_key = self.keys.function(function_name)
         aliases_key = self.keys.function_aliases(function_name)
@@ -62,6 +68,7 @@ class AliasStore(RecordStore[Alias]):
                 return in_use
             pipe.multi()
             pipe.hdel(function_key, version)
+            pipe.hdel(self.keys.function_policies(function_name), version)
             await pipe.execute()
             return []
 

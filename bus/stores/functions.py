@@ -11,12 +11,14 @@ from redis.asyncio import Redis
 from bus.keys import Keys
 from bus.records import LATEST, FunctionVersion
 from bus.stores.base import ENCODER, RecordMissing, RecordStore, names_after
+from bus.stores.tags import TagStore
 from bus.transactions import transaction
 
 
 class FunctionStore(RecordStore[FunctionVersion]):
     def __init__(self, redis: Redis, keys: Keys) -> None:
         super().__init__(redis, keys, FunctionVersion)
+        self._tags = TagStore(redis, keys)
 
     async def get(self, name: str, qualifier: str = LATEST) -> FunctionVersion | None:
         return await self._get(self.keys.function(name), qualifier)
@@ -31,8 +33,7 @@ class FunctionStore(RecordStore[FunctionVersion]):
             pipe.multi()
             pipe.hset(key, LATEST, ENCODER.encode(record))
             pipe.zadd(self.keys.function_names, {record.name: 0})
-            if tags:
-                pipe.hset(self.keys.function_tags(record.name), mapping=tags)
+            self._tags.stage(pipe, self._tags.function(record.name), tags)
             await pipe.execute()
             return True
 
@@ -91,7 +92,12 @@ class FunctionStore(RecordStore[FunctionVersion]):
                 self.keys.function_last_version(name),
                 self.keys.function_aliases(name),
                 self.keys.event_invoke_configs(name),
+                self.keys.function_policies(name),
+                self.keys.function_url_configs(name),
+                self.keys.provisioned_concurrency(name),
+                self.keys.version_settings(name),
             )
+            pipe.hdel(self.keys.function_settings, name)  # concurrency, CSC attachment
             pipe.zrem(self.keys.function_names, name)
             await pipe.execute()
 
@@ -110,7 +116,3 @@ class FunctionStore(RecordStore[FunctionVersion]):
         """Every version of the function: $LATEST first, then the published ones in order."""
         records = await self._all(self.keys.function(name))
         return sorted(records, key=lambda r: -1 if r.version == LATEST else int(r.version))
-
-    async def tags(self, name: str) -> dict[str, str]:
-        raw = await self.redis.hgetall(self.keys.function_tags(name))
-        return {k.decode(): v.decode() for k, v in raw.items()}

@@ -52,6 +52,7 @@ class LayerStore(RecordStore[LayerVersion]):
             present = await pipe.hexists(key, str(version))
             pipe.multi()
             pipe.hdel(key, str(version))
+            pipe.hdel(self.keys.layer_policies(name), str(version))
             if remaining - int(present) == 0:
                 pipe.zrem(self.keys.layer_names, name)
             await pipe.execute()

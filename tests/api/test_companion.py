@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from services.routing import is_lambda_path, serves_lambda
-from tests.conftest import Stack, free_port, stop_stack
+from tests.conftest import Stack, free_port, spawn, stop_stack
 from tests.functions import ROLE, unique_name, zip_of
 from tests.waiting import wait_for
 
@@ -229,11 +229,10 @@ def test_unknown_paths_without_a_scope_reach_the_companion(stack: Stack) -> None
 def test_aws_endpoint_names_another_endpoint_instead_of_moto(stack: Stack, tmp_path) -> None:
     # The other endpoint is the session's stack itself: AWS-compatible, on its one port.
     port = free_port()
-    log = (tmp_path / "tarn.log").open("wb")
     argv = [sys.executable, "-m", "services.cli", "up", "--port", str(port), "--executor"]
     argv += ["process", "--data-dir", str(tmp_path / "data"), "--aws-endpoint", stack.url]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TARN_")}
-    process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = spawn(argv, tmp_path / "tarn.log", env, "wb")
     other = Stack(f"http://127.0.0.1:{port}", tmp_path / "data", process, tmp_path / "tarn.log")
     try:
         wait_for(lambda: (other.health() or {}).get("status") == "ready", 60, "the stack")

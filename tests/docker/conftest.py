@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -23,7 +22,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bus.settings import Settings
-from tests.conftest import Stack, free_port, stop_stack
+from tests.conftest import Stack, free_port, spawn, stop_stack
 from tests.docker.images.build import StandIns, build_all
 from tests.pool.conftest import Harness, running_pool
 from workers.pool.executors.docker import DockerExecutor
@@ -143,8 +142,7 @@ def start_docker_stack(
     }
     argv = [sys.executable, "-m", "services.cli", "up", "--port", str(port)]
     argv += ["--data-dir", str(data_dir), "--executor", "docker", *args]
-    log = log_path.open("ab")
-    process = subprocess.Popen(argv, env=environ, stdout=log, stderr=subprocess.STDOUT)
+    process = spawn(argv, log_path, environ)
     stack = Stack(f"http://127.0.0.1:{port}", data_dir, process, log_path)
     wait_healthy(stack)
     return stack

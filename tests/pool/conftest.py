@@ -7,7 +7,6 @@ through the BlobStore, publishes InvokeFunction on the real stream and reads the
 from __future__ import annotations
 
 import shutil
-import subprocess
 import urllib.error
 import urllib.request
 import uuid
@@ -30,7 +29,7 @@ from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.stores import BlobStore
 from bus.streams import publish
-from tests.conftest import free_port
+from tests.conftest import free_port, spawn
 from tests.functions import zip_of
 from tests.waiting import wait_for
 from workers.context import WorkerContext
@@ -141,19 +140,14 @@ def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if shutil.which("moto_server") is None:
         pytest.fail("moto_server is not installed: install moto[server]")
     url = f"http://127.0.0.1:{free_port()}"
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
-    process = subprocess.Popen(
-        ["moto_server", "-H", "127.0.0.1", "-p", url.rsplit(":", 1)[1]],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    argv = ["moto_server", "-H", "127.0.0.1", "-p", url.rsplit(":", 1)[1]]
+    process = spawn(argv, tmp_path_factory.mktemp("moto") / "moto.log", mode="wb")
     try:
         wait_for(lambda: _answers(url), timeout_s=20, what="moto_server")
         yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
-        log.close()
 
 
 def _answers(url: str) -> bool:

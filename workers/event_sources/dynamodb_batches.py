@@ -225,7 +225,7 @@ def _setting(value: int | None) -> int:
 
 
 def _backoff_s(attempt: int) -> float:
-    return min(RETRY_FIRST_DELAY_S * 2 ** min(max(attempt - 1, 0), 16), RETRY_MAX_DELAY_S)
+    return float(min(RETRY_FIRST_DELAY_S * 2 ** min(max(attempt - 1, 0), 16), RETRY_MAX_DELAY_S))
 
 
 def _arrival(epoch_s: float) -> str:

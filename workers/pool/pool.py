@@ -17,6 +17,7 @@ from typing import TypeVar, assert_never
 import anyio
 from anyio.abc import TaskGroup
 
+from bus.archives import CodeError
 from bus.messages import (
     INVOCATION_COMMANDS,
     InvocationCommand,
@@ -29,7 +30,7 @@ from bus.messages import (
 from bus.records import FunctionVersion, LayerCode
 from bus.replies import send_reply
 from bus.streams import StreamConsumer, consumer_config
-from workers.code import CodeError, ensure_unpacked
+from workers.code import ensure_unpacked
 from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper
 from workers.pool.environments import Environment, Outcome, environment_key

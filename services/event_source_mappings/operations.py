@@ -9,8 +9,6 @@ mapping in such a state refuses updates and deletion (ResourceInUseException).
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import msgspec
 from quart import Blueprint, Response, request
@@ -18,7 +16,6 @@ from quart import Blueprint, Response, request
 from bus.aws import CompanionError, queue_url
 from bus.records import EventSourceMapping, MappingState
 from bus.stores import RecordMissing
-from services.arns import parse_function_name
 from services.context import ApiContext, api
 from services.errors import (
     InvalidParameterValueException,
@@ -27,13 +24,13 @@ from services.errors import (
     ResourceNotFoundException,
     ServiceException,
 )
-from services.event_source_configurations import (
+from services.event_source_mappings.configurations import (
     TRANSITIONAL,
     new_mapping,
     render,
     updated_mapping,
 )
-from services.event_source_requests import (
+from services.event_source_mappings.requests import (
     ARN_PATTERN,
     SQS,
     CreateMappingInput,
@@ -48,8 +45,8 @@ from services.event_source_requests import (
     is_stream_arn,
     source_of,
 )
-from services.function_refs import qualified_arn, resolve
-from services.function_requests import Problems, decode_body, read_body
+from services.functions.refs import parse_function_name, qualified_arn, resolve
+from services.requests import Problems, decode_body, list_page, read_body
 from services.responses import json_response
 
 blueprint = Blueprint("event_source_mappings", __name__)
@@ -108,7 +105,9 @@ async def list_mappings() -> Response:
     context = api()
     source_arn = request.args.get("EventSourceArn")
     function_name = request.args.get("FunctionName")
-    max_items = _page_size(request.args.get("MaxItems"), source_arn)
+    problems = Problems()
+    problems.pattern(source_arn, "eventSourceArn", ARN_PATTERN)
+    page = list_page(most=LIST_PAGE_MAX, problems=problems)
     function_arn = None
     if function_name is not None:
         function_arn = qualified_arn(context, parse_function_name(function_name))
@@ -117,14 +116,11 @@ async def list_mappings() -> Response:
         for m in await context.stores.event_source_mappings.all()
         if source_arn in (None, m.event_source_arn) and function_arn in (None, m.function_arn)
     ]
-    marker = request.args.get("Marker")
-    if marker:
-        matching = [m for m in matching if m.uuid > marker]
-    page = matching[:max_items]
-    body: dict[str, Any] = {"EventSourceMappings": [render(context.settings, m) for m in page]}
-    if len(matching) > max_items:
-        body["NextMarker"] = page[-1].uuid
-    return json_response(body)
+    if page.marker:
+        matching = [m for m in matching if m.uuid > page.marker]
+    return page.respond(
+        "EventSourceMappings", matching, lambda m: render(context.settings, m), lambda m: m.uuid
+    )
 
 
 @blueprint.put(MAPPING)
@@ -238,18 +234,3 @@ def _conflict(existing: EventSourceMapping, name: str) -> ResourceConflictExcept
         f'The event source arn (" {arn} ") and function (" {name} ") provided mapping already '
         f"exists. Please update or delete the existing mapping with UUID {existing.uuid}"
     )
-
-
-def _page_size(raw: str | None, source_arn: str | None) -> int:
-    """MaxItems (1 to 10000, at most 100 served), checked with EventSourceArn's pattern."""
-    problems = Problems()
-    problems.pattern(source_arn, "eventSourceArn", ARN_PATTERN)
-    value = None
-    if raw is not None:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise InvalidParameterValueException(f"Invalid MaxItems value: {raw}") from None
-        problems.bounds(value, "maxItems", 1, 10000)
-    problems.raise_any()
-    return min(value or LIST_PAGE_MAX, LIST_PAGE_MAX)

@@ -10,19 +10,22 @@ import time
 from typing import Any
 
 import msgspec
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 
+from bus.arns import Arn, service_of
+from bus.quotas import ASYNC_EVENT_AGE_S, ASYNC_RETRY_ATTEMPTS
 from bus.records import LATEST, EventInvokeConfig
-from services.arns import FunctionRef, function_arn
 from services.context import ApiContext, api
 from services.errors import InvalidParameterValueException, ResourceNotFoundException
-from services.function_refs import function_ref, resolve
-from services.function_requests import (
+from services.functions.refs import FunctionRef, function_arn, function_ref, qualified_arn, resolve
+from services.requests import (
+    DESTINATION_ARN_MAX,
     DESTINATION_ARN_PATTERN,
     DestinationConfigInput,
     Problems,
     RequestShape,
     decode_body,
+    list_page,
     read_body,
 )
 from services.responses import json_response
@@ -30,11 +33,6 @@ from services.responses import json_response
 blueprint = Blueprint("event_invoke_configs", __name__)
 
 CONFIG = "/2019-09-25/functions/<function_name>/event-invoke-config"
-# AWS's limits: https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
-MAX_RETRY_ATTEMPTS = 2
-MIN_EVENT_AGE_S = 60
-MAX_EVENT_AGE_S = 21_600
-DESTINATION_ARN_MAX = 350
 # Where records can go: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
 # (an S3 bucket on failure only; Tarn accepts it, and its worker logs that it cannot deliver).
 DESTINATION_SERVICES = {
@@ -42,7 +40,8 @@ DESTINATION_SERVICES = {
     "on_failure": ("sqs", "sns", "lambda", "events", "s3"),
 }
 DESTINATION_MEMBERS = {"on_success": "onSuccess", "on_failure": "onFailure"}
-DEFAULT_PAGE = 50
+# ListFunctionEventInvokeConfigs' MaxItems: 1 to 50.
+LIST_PAGE_MAX = 50
 
 
 class EventInvokeConfigInput(RequestShape):
@@ -90,14 +89,11 @@ async def list_configs(function_name: str) -> Response:
     context = api()
     name = (await _existing(context, function_name)).name
     configs = await context.stores.event_invoke_configs.all(name)
-    marker = request.args.get("Marker")
-    matching = [c for c in configs if not marker or c.qualifier > marker]
-    max_items = int(request.args.get("MaxItems") or DEFAULT_PAGE)
-    page = matching[:max_items]
-    body: dict[str, Any] = {"FunctionEventInvokeConfigs": [render(context, c) for c in page]}
-    if len(matching) > max_items:
-        body["NextMarker"] = page[-1].qualifier
-    return json_response(body)
+    page = list_page(high=LIST_PAGE_MAX, most=LIST_PAGE_MAX)
+    matching = [c for c in configs if not page.marker or c.qualifier > page.marker]
+    return page.respond(
+        "FunctionEventInvokeConfigs", matching, lambda c: render(context, c), lambda c: c.qualifier
+    )
 
 
 async def _write(function_name: str, *, merge: bool) -> Response:
@@ -135,12 +131,9 @@ def _changed(
 def _check(body: EventInvokeConfigInput) -> None:
     """The model's constraints, then AWS's rule that a request must set something."""
     problems = Problems()
-    problems.bounds(body.maximum_retry_attempts, "maximumRetryAttempts", 0, MAX_RETRY_ATTEMPTS)
+    problems.bounds(body.maximum_retry_attempts, "maximumRetryAttempts", 0, ASYNC_RETRY_ATTEMPTS)
     problems.bounds(
-        body.maximum_event_age_in_seconds,
-        "maximumEventAgeInSeconds",
-        MIN_EVENT_AGE_S,
-        MAX_EVENT_AGE_S,
+        body.maximum_event_age_in_seconds, "maximumEventAgeInSeconds", *ASYNC_EVENT_AGE_S
     )
     for which, member in DESTINATION_MEMBERS.items():
         arn = body.destination(which)
@@ -172,8 +165,7 @@ async def _check_destinations(context: ApiContext, body: EventInvokeConfigInput,
         arn = body.destination(which)
         if not arn:
             continue
-        parts = arn.split(":")
-        service = parts[2] if parts[0] == "arn" else ""  # kafka:// is for event sources
+        service = service_of(arn)  # none for kafka://, which is for event sources
         if service not in DESTINATION_SERVICES[which]:
             raise InvalidParameterValueException(
                 f"The provided destination config {_config_text(body)} is invalid."
@@ -184,8 +176,8 @@ async def _check_destinations(context: ApiContext, body: EventInvokeConfigInput,
 
 async def _check_function_destination(context: ApiContext, arn: str, name: str) -> None:
     own = function_arn(context.settings, name)
-    resource = arn.split(":", 5)[5]  # function:NAME[:QUALIFIER]
-    target = resource.split(":")[1] if resource.startswith("function:") else ""
+    resource = Arn.parse(arn).resource_parts  # ["function", NAME, QUALIFIER?]
+    target = resource[1] if resource[0] == "function" and len(resource) > 1 else ""
     known = target and arn.startswith(function_arn(context.settings, target))
     if not known or not await context.redis.exists(context.keys.function(target)):
         raise InvalidParameterValueException(f"The destination ARN {arn} is invalid.")
@@ -208,7 +200,7 @@ async def _get(context: ApiContext, ref: FunctionRef) -> EventInvokeConfig | Non
 
 
 def _no_config(context: ApiContext, ref: FunctionRef) -> ResourceNotFoundException:
-    arn = f"{function_arn(context.settings, ref.name)}:{ref.qualifier or LATEST}"
+    arn = qualified_arn(context, FunctionRef(ref.name, ref.qualifier or LATEST))
     return ResourceNotFoundException(f"The function {arn} doesn't have an EventInvokeConfig")
 
 
@@ -216,7 +208,7 @@ def render(context: ApiContext, config: EventInvokeConfig) -> dict[str, Any]:
     """A FunctionEventInvokeConfig."""
     body: dict[str, Any] = {
         "LastModified": config.last_modified,
-        "FunctionArn": f"{function_arn(context.settings, config.function_name)}:{config.qualifier}",
+        "FunctionArn": qualified_arn(context, FunctionRef(config.function_name, config.qualifier)),
         "DestinationConfig": {
             "OnSuccess": {"Destination": config.on_success} if config.on_success else {},
             "OnFailure": {"Destination": config.on_failure} if config.on_failure else {},

@@ -116,7 +116,7 @@ class Supervisor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         python = sys.executable
-        self.children = [Child("api", [python, "-m", "services.server"])]
+        self.children = [Child("api", [python, "-m", "services.cli.server"])]
         self.children += [Child(role, [python, "-m", "workers", role]) for role in settings.workers]
         self.redis: subprocess.Popen[bytes] | None = None
         self.companion: Child | None = None

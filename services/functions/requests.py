@@ -1,7 +1,5 @@
-"""Request bodies of the function-management operations, and their validation as AWS does it.
-
-Model constraints (botocore's service model) are collected and reported together as one
-ValidationException ("2 validation errors detected: ..."), then Lambda's own checks follow.
+"""Request bodies of the function-management operations, and their validation as AWS does it:
+the model's constraints first (one ValidationException), then Lambda's own checks.
 https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
 """
 
@@ -9,39 +7,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TypeVar
 
 import msgspec
-from quart import request
 
 from bus.quotas import EPHEMERAL_STORAGE_MB, MEMORY_MB, TIMEOUT_S
-from services.errors import (
-    InvalidParameterValueException,
-    InvalidRequestContentException,
-    ValidationException,
-)
-from services.runtimes import check_runtime
-
-
-class RequestShape(msgspec.Struct, rename="pascal", omit_defaults=True):
-    pass
-
-
-# botocore's DestinationConfig and DestinationArn shapes (service-2.json), which event-invoke
-# configs and event source mappings share.
-DESTINATION_ARN_PATTERN = (
-    r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"
-    r"([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
-)
-
-
-class DestinationInput(RequestShape):
-    destination: str | None = None
-
-
-class DestinationConfigInput(RequestShape):
-    on_success: DestinationInput | None = None
-    on_failure: DestinationInput | None = None
+from services.errors import InvalidParameterValueException
+from services.functions.runtimes import check_runtime
+from services.requests import Problems, RequestShape
 
 
 class CodeInput(RequestShape):
@@ -102,6 +74,7 @@ class CreateFunctionInput(ConfigurationInput):
     package_type: str | None = None
     tags: dict[str, str] | None = None
     architectures: list[str] | None = None
+    code_signing_config_arn: str | None = None
 
 
 class UpdateCodeInput(RequestShape):
@@ -116,24 +89,6 @@ class UpdateCodeInput(RequestShape):
     architectures: list[str] | None = None
 
 
-T = TypeVar("T")
-
-
-async def read_body() -> bytes:
-    data = await request.get_data(as_text=False)
-    return data.encode() if isinstance(data, str) else data
-
-
-def decode_body(body: bytes, shape: type[T]) -> T:
-    """Decode a JSON body; anything malformed is AWS's InvalidRequestContentException."""
-    try:
-        return msgspec.json.decode(body or b"{}", type=shape)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise InvalidRequestContentException(
-            f"Could not parse request body into json: {exc}"
-        ) from None
-
-
 ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 HANDLER_PATTERN = r"[^\s]+"
 ENV_NAME_PATTERN = r"[a-zA-Z]([a-zA-Z0-9_])+"
@@ -144,8 +99,6 @@ LAYER_VERSION_ARN_PATTERN = (
     r"(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)"
 )
 MAX_LAYER_ARN_LENGTH = 140
-# Lists page at most this many items, whatever MaxItems asks for.
-LIST_PAGE_MAX = 50
 ARCHITECTURES = ("x86_64", "arm64")
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
 RESERVED_ENV = frozenset(
@@ -156,45 +109,6 @@ RESERVED_ENV = frozenset(
     "AWS_LAMBDA_RUNTIME_API LAMBDA_TASK_ROOT LAMBDA_RUNTIME_DIR".split()
 )
 MAX_ENVIRONMENT_BYTES = 4096
-
-
-class Problems:
-    """Collects model-constraint violations; `raise_any` reports them as AWS does."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, value: object, member: str, rule: str) -> None:
-        shown = "null" if value is None else f"'{value}'"
-        self.items.append(f"Value {shown} at '{member}' failed to satisfy constraint: {rule}")
-
-    def add_raw(self, text: str) -> None:
-        self.items.append(text)
-
-    def required(self, value: object, member: str) -> None:
-        if value is None:
-            self.add(None, member, "Member must not be null")
-
-    def pattern(self, value: str | None, member: str, pattern: str) -> None:
-        if value is not None and re.fullmatch(pattern, value) is None:
-            self.add(value, member, f"Member must satisfy regular expression pattern: {pattern}")
-
-    def bounds(self, value: int | None, member: str, low: int, high: int) -> None:
-        if value is not None and value < low:
-            self.add(value, member, f"Member must have value greater than or equal to {low}")
-        elif value is not None and value > high:
-            self.add(value, member, f"Member must have value less than or equal to {high}")
-
-    def max_length(self, value: str | None, member: str, high: int) -> None:
-        if value is not None and len(value) > high:
-            self.add(value, member, f"Member must have length less than or equal to {high}")
-
-    def raise_any(self) -> None:
-        if not self.items:
-            return
-        count = len(self.items)
-        noun = "error" if count == 1 else "errors"
-        raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(self.items))
 
 
 def check_configuration(request: ConfigurationInput, problems: Problems) -> None:
@@ -252,20 +166,6 @@ def check_layer_arns(arns: list[str] | None, problems: Problems) -> None:
             f"must satisfy regular expression pattern: {LAYER_VERSION_ARN_PATTERN}, Member must "
             "not be null]",
         )
-
-
-def page_size(raw: str | None, high: int = 10000) -> int:
-    """Items for one page of a List operation from its MaxItems parameter."""
-    if raw is None:
-        return LIST_PAGE_MAX
-    problems = Problems()
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameterValueException(f"Invalid MaxItems value: {raw}") from None
-    problems.bounds(value, "maxItems", 1, high)
-    problems.raise_any()
-    return min(value, LIST_PAGE_MAX)
 
 
 def check_architectures(architectures: list[str] | None, problems: Problems) -> None:

@@ -15,9 +15,9 @@ import anyio
 from quart import Blueprint, Response, request
 
 from bus.archives import CodeError, check_archive
-from bus.quotas import UNZIPPED_CODE_BYTES, ZIPPED_CODE_BYTES
+from bus.aws import CompanionError
+from bus.quotas import REQUEST_BYTES, UNZIPPED_CODE_BYTES, ZIPPED_CODE_BYTES
 from bus.records import FunctionVersion
-from services.companion import CompanionError, companion
 from services.context import ApiContext, api
 from services.errors import (
     InvalidParameterValueException,
@@ -25,9 +25,8 @@ from services.errors import (
     ResourceNotFoundException,
 )
 
-blueprint = Blueprint("function_code", __name__)
+blueprint = Blueprint("packages", __name__)
 
-MAX_REQUEST_BYTES = 70_167_211
 # Hashing and checking a large archive would stall the event loop; small ones are quicker inline.
 THREAD_ABOVE_BYTES = 1_000_000
 
@@ -105,9 +104,9 @@ def code_description(context: ApiContext, record: FunctionVersion) -> dict[str, 
 
 def check_request_size(operation: str) -> None:
     length = request.content_length
-    if length is not None and length > MAX_REQUEST_BYTES:
+    if length is not None and length > REQUEST_BYTES:
         raise RequestEntityTooLargeException(
-            f"Request must be smaller than {MAX_REQUEST_BYTES} bytes for the {operation} operation"
+            f"Request must be smaller than {REQUEST_BYTES} bytes for the {operation} operation"
         )
 
 
@@ -116,7 +115,7 @@ async def load(context: ApiContext, source: CodeSource) -> StoredCode:
     if source.image_uri is not None:  # the image is pulled when the version is provisioned
         return StoredCode("", 0, source.image_uri)
     if source.s3_bucket is not None or source.s3_key is not None:
-        data = await _s3_package(source)
+        data = await _s3_package(context, source)
     else:
         data = source.zip_file or b""
         if len(data) > ZIPPED_CODE_BYTES:
@@ -133,9 +132,9 @@ async def load(context: ApiContext, source: CodeSource) -> StoredCode:
     return StoredCode(sha256_hex, len(data))
 
 
-async def _s3_package(source: CodeSource) -> bytes:
+async def _s3_package(context: ApiContext, source: CodeSource) -> bytes:
     """The package object, read through the companion, with Lambda's words for S3's errors."""
-    aws = companion()
+    aws = context.aws
     if aws is None:
         raise InvalidParameterValueException(
             "S3Bucket/S3Key code needs the companion AWS endpoint, which this API runs "

@@ -1,5 +1,5 @@
-"""Serving the API, and the companion behind it, with Hypercorn on uvloop until SIGINT/SIGTERM:
-`python -m services.server`."""
+"""The API process `tarn up` starts: the endpoint (the API, and the proxy to the companion behind
+it) served by Hypercorn on uvloop until SIGINT/SIGTERM: `python -m services.cli.server`."""
 
 from __future__ import annotations
 

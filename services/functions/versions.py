@@ -10,22 +10,22 @@ from __future__ import annotations
 import uuid
 
 import msgspec
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 
 from bus.messages import FUNCTION_COMMANDS, ProvisionFunction
 from bus.records import LATEST, FunctionVersion
 from bus.stores import RecordMissing
 from bus.streams import publish as publish_command
-from services.configurations import (
+from services.context import ApiContext, api
+from services.errors import InvalidParameterValueException, PreconditionFailedException
+from services.functions.configurations import (
     code_sha256_b64,
     last_modified_now,
     render_configuration,
     render_listed,
 )
-from services.context import ApiContext, api
-from services.errors import InvalidParameterValueException, PreconditionFailedException
-from services.function_refs import function_missing, function_ref
-from services.function_requests import Problems, RequestShape, decode_body, page_size, read_body
+from services.functions.refs import function_missing, function_ref
+from services.requests import Problems, RequestShape, decode_body, list_page, read_body
 from services.responses import json_response
 
 blueprint = Blueprint("versions", __name__)
@@ -79,21 +79,19 @@ async def publish_version(function_name: str) -> Response:
 async def list_versions_by_function(function_name: str) -> Response:
     context = api()
     name = function_ref(function_name).name
-    max_items = page_size(request.args.get("MaxItems"))
+    page = list_page()
     records = await context.stores.functions.versions(name)
     if not records:
         raise function_missing(context, name)
-    marker = request.args.get("Marker")
-    if marker:
-        records = [r for r in records if _order(r.version) > _order(marker)]
-    page = records[:max_items]
+    if page.marker:
+        records = [r for r in records if _order(r.version) > _order(page.marker)]
     region = context.settings.region
-    body: dict[str, object] = {
-        "Versions": [render_listed(r, region, function_arn=r.qualified_arn) for r in page]
-    }
-    if len(records) > max_items:
-        body["NextMarker"] = page[-1].version
-    return json_response(body)
+    return page.respond(
+        "Versions",
+        records,
+        lambda r: render_listed(r, region, function_arn=r.qualified_arn),
+        lambda r: r.version,
+    )
 
 
 async def publish(

@@ -11,41 +11,47 @@ import uuid
 from collections.abc import Callable
 
 import msgspec
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 
 from bus.aliases import is_version
 from bus.records import LATEST, FunctionVersion, LastUpdateStatus, LayerCode, State
 from bus.stores import RecordMissing
-from services import function_code
-from services.arns import FunctionRef, function_arn, parse_function_name
-from services.configurations import last_modified_now, render_configuration, render_listed
+from services import code_signing
 from services.context import ApiContext, api
 from services.errors import (
     InvalidParameterValueException,
     PreconditionFailedException,
     ResourceConflictException,
 )
-from services.function_layers import check_combined_size, resolve_layers
-from services.function_refs import (
+from services.functions import packages
+from services.functions.concurrency import reserved_concurrency
+from services.functions.configurations import (
+    last_modified_now,
+    render_configuration,
+    render_listed,
+)
+from services.functions.layers import check_combined_size, resolve_layers
+from services.functions.listing import all_versions, list_all_versions
+from services.functions.refs import (
+    FunctionRef,
+    function_arn,
     function_missing,
     function_ref,
     not_found,
+    parse_function_name,
     resolve,
 )
-from services.function_requests import (
+from services.functions.requests import (
     ConfigurationInput,
     CreateFunctionInput,
-    Problems,
     UpdateCodeInput,
     check_architectures,
     check_configuration,
     check_runtime_and_environment,
-    decode_body,
-    page_size,
-    read_body,
 )
+from services.functions.versions import REVISION_MISMATCH, provision, publish
+from services.requests import Problems, decode_body, list_page, listing, read_body
 from services.responses import json_response
-from services.versions import provision, publish
 
 blueprint = Blueprint("functions", __name__)
 
@@ -55,7 +61,7 @@ FUNCTIONS = "/2015-03-31/functions"
 @blueprint.post(FUNCTIONS)
 async def create_function() -> Response:
     context = api()
-    function_code.check_request_size("CreateFunction")
+    packages.check_request_size("CreateFunction")
     body = decode_body(await read_body(), CreateFunctionInput)
     problems = Problems()
     problems.required(body.function_name, "functionName")
@@ -71,12 +77,14 @@ async def create_function() -> Response:
     assert body.function_name is not None and body.code is not None
     name = parse_function_name(body.function_name).name
     package_type = body.package_type or "Zip"
-    function_code.check_package(
+    packages.check_package(
         context, package_type, body.code, body.runtime, body.handler, body.layers
     )
     check_runtime_and_environment(body)
+    if body.code_signing_config_arn:
+        await code_signing.check_attachable(context, body.code_signing_config_arn)
     layers = await resolve_layers(context, body.layers)
-    code = await function_code.load(context, body.code)
+    code = await packages.load(context, body.code)
     await check_combined_size(context, code.sha256_hex, layers or [])
     record = FunctionVersion(
         name=name,
@@ -97,6 +105,8 @@ async def create_function() -> Response:
         record.architectures = body.architectures
     if not await context.stores.functions.create(record, body.tags or {}):
         raise ResourceConflictException(f"Function already exist: {name}")
+    if body.code_signing_config_arn:
+        await code_signing.attach(context, name, body.code_signing_config_arn)
     await provision(context, record)
     if body.publish:
         record = await publish(context, name)
@@ -107,18 +117,14 @@ async def create_function() -> Response:
 @blueprint.get(FUNCTIONS + "/")
 async def list_functions() -> Response:
     context = api()
-    marker = request.args.get("Marker") or None
-    max_items = page_size(request.args.get("MaxItems"))
-    names = await context.stores.functions.names_after(marker, max_items + 1)
-    more = len(names) > max_items
-    names = names[:max_items]
+    page = list_page()
+    if all_versions():
+        return await list_all_versions(context, page)
+    names = await context.stores.functions.names_after(page.marker, page.size + 1)
+    names, next_marker = page.cut(names, str)
     records = await context.stores.functions.get_many(names)
-    body: dict[str, object] = {
-        "Functions": [render_listed(r, context.settings.region) for r in records]
-    }
-    if more and names:
-        body["NextMarker"] = names[-1]
-    return json_response(body)
+    region = context.settings.region
+    return listing("Functions", [render_listed(r, region) for r in records], next_marker)
 
 
 @blueprint.get(FUNCTIONS + "/<function_name>")
@@ -128,11 +134,14 @@ async def get_function(function_name: str) -> Response:
     record = found.record
     body: dict[str, object] = {
         "Configuration": render_configuration(record, context.settings.region, found.arn),
-        "Code": function_code.code_description(context, record),
+        "Code": packages.code_description(context, record),
     }
-    tags = await context.stores.functions.tags(record.name)
+    tags = await context.stores.tags.get(context.stores.tags.function(record.name))
     if tags:
         body["Tags"] = tags
+    reserved = await reserved_concurrency(context, record.name)
+    if reserved is not None:
+        body["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
     return json_response(body)
 
 
@@ -170,19 +179,19 @@ async def delete_function(function_name: str) -> Response:
 @blueprint.put(FUNCTIONS + "/<function_name>/code")
 async def update_function_code(function_name: str) -> Response:
     context = api()
-    function_code.check_request_size("UpdateFunctionCode")
+    packages.check_request_size("UpdateFunctionCode")
     body = decode_body(await read_body(), UpdateCodeInput)
     problems = Problems()
     check_architectures(body.architectures, problems)
     problems.raise_any()
     ref = function_ref(function_name)
-    code = await function_code.load(context, body)
+    code = await packages.load(context, body)
     current = await _latest(context, ref)
     await check_combined_size(context, code.sha256_hex, current.layer_code)
 
     def change(record: FunctionVersion) -> FunctionVersion:
         _check_updatable(record, body.revision_id)
-        function_code.check_update(record.package_type, code)
+        packages.check_update(record.package_type, code)
         record = msgspec.structs.replace(
             record,
             image_uri=code.image_uri,
@@ -264,10 +273,7 @@ def _apply_configuration(
 
 def _check_updatable(record: FunctionVersion, revision_id: str | None) -> None:
     if revision_id is not None and revision_id != record.revision_id:
-        raise PreconditionFailedException(
-            "The Revision Id provided does not match the latest Revision Id. Call the "
-            "GetFunction/GetAlias API to retrieve the latest Revision Id"
-        )
+        raise PreconditionFailedException(REVISION_MISMATCH)
     if record.state == State.PENDING:
         raise ResourceConflictException(
             "The operation cannot be performed at this time. The function is currently in "

@@ -1,4 +1,4 @@
-"""The `tarn` command: `tarn up` runs the whole stack with embedded defaults."""
+"""The `tarn` command's arguments: `tarn up` runs the whole stack with embedded defaults."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from bus.settings import Settings, SettingsError
-from services.supervisor import Supervisor
+from services.cli.supervisor import Supervisor
 
 EXECUTORS = ("auto", "process", "docker")
 
@@ -43,7 +43,3 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"tarn: {exc}") from None
     # `auto` becomes docker or process once the supervisor has asked for a Docker engine.
     sys.exit(Supervisor(settings).run())
-
-
-if __name__ == "__main__":
-    main()

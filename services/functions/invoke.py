@@ -25,7 +25,6 @@ from bus.quotas import SYNC_PAYLOAD_BYTES
 from bus.records import LATEST, FunctionVersion, State
 from bus.replies import REPLY_MARGIN_S
 from bus.streams import publish
-from services.arns import FunctionRef
 from services.context import ApiContext, api
 from services.errors import (
     InvalidRequestContentException,
@@ -35,8 +34,8 @@ from services.errors import (
     constraint,
     error_for,
 )
-from services.function_refs import function_ref, resolve
-from services.function_requests import read_body
+from services.functions.refs import FunctionRef, function_ref, resolve
+from services.requests import read_body
 from services.responses import json_response
 
 blueprint = Blueprint("invoke", __name__)

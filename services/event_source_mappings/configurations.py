@@ -14,7 +14,7 @@ import msgspec
 
 from bus.records import EventSourceMapping, MappingState
 from bus.settings import Settings
-from services.event_source_requests import (
+from services.event_source_mappings.requests import (
     SQS,
     CreateMappingInput,
     MappingSettingsInput,

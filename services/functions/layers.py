@@ -9,12 +9,13 @@ import re
 import anyio
 
 from bus.archives import check_archive
+from bus.arns import layer_arn_of
 from bus.quotas import UNZIPPED_CODE_BYTES
 from bus.records import LayerCode
 from bus.stores import LayerStore
-from services import function_code
 from services.context import ApiContext
 from services.errors import InvalidParameterValueException
+from services.functions import packages
 
 MAX_LAYERS = 5
 _LAYER_VERSION_ARN = re.compile(
@@ -34,7 +35,7 @@ async def resolve_layers(context: ApiContext, arns: list[str] | None) -> list[La
     layers = []
     for arn in arns:
         layers.append(await _layer(context, store, arn))
-        layer = arn.rpartition(":")[0]
+        layer = layer_arn_of(arn)
         if layer in seen:
             raise InvalidParameterValueException(
                 "Two different versions of the same layer are not allowed to be referenced in "
@@ -79,6 +80,6 @@ async def unzipped_size(data: bytes) -> int:
     """The unzipped size of an archive checked already (this reads only its directory)."""
     if not data:
         return 0
-    if len(data) > function_code.THREAD_ABOVE_BYTES:
+    if len(data) > packages.THREAD_ABOVE_BYTES:
         return await anyio.to_thread.run_sync(check_archive, data)
     return check_archive(data)

@@ -12,9 +12,11 @@ from typing import Any
 
 import msgspec
 
+from bus.arns import service_of
 from bus.filters import InvalidFilterPattern, compile_filter
 from services.errors import InvalidParameterValueException
-from services.function_requests import (
+from services.requests import (
+    DESTINATION_ARN_MAX,
     DESTINATION_ARN_PATTERN,
     DestinationConfigInput,
     Problems,
@@ -148,7 +150,7 @@ def _check_destinations(body: MappingSettingsInput, problems: Problems) -> None:
     ):
         if target and target.destination is not None:
             member = f"destinationConfig.{which}.destination"
-            problems.max_length(target.destination, member, 350)
+            problems.max_length(target.destination, member, DESTINATION_ARN_MAX)
             problems.pattern(target.destination, member, DESTINATION_ARN_PATTERN)
 
 
@@ -175,7 +177,7 @@ def source_of(body: CreateMappingInput) -> str:
         raise InvalidParameterValueException(
             "Unrecognized event source, must be kafka or specify an EventSourceArn"
         )
-    service = arn.split(":")[2]
+    service = service_of(arn)  # an ARN: check_model has matched it
     if service not in (SQS, DYNAMODB):
         raise _unsupported(UNSUPPORTED_SOURCES.get(service, service))
     return service

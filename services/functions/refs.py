@@ -1,20 +1,65 @@
-"""Which function version a request names: a name or ARN with an optional `:qualifier`, the
-Qualifier parameter, and aliases, resolved to their version (by weight, for Invoke).
+"""Which function version a request names: a name, partial ARN or ARN with an optional
+`:qualifier`, the Qualifier parameter, and aliases resolved to their version (by weight, for
+Invoke); and the function ARNs AWS answers with.
 
 https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from quart import request
 
 from bus.aliases import is_version, pick_version
-from bus.records import LATEST, Alias, FunctionVersion
-from services.arns import FunctionRef, function_arn, parse_function_name
+from bus.records import LATEST, FunctionVersion
+from bus.settings import Settings
 from services.context import ApiContext
-from services.errors import InvalidParameterValueException, ResourceNotFoundException
+from services.errors import InvalidParameterValueException, ResourceNotFoundException, constraint
+
+# botocore's NamespacedFunctionName pattern, anchored.
+FUNCTION_NAME_PATTERN = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+    r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+)
+_FUNCTION_NAME = re.compile(
+    r"^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d:)?"
+    r"(?P<account>\d{12}:)?(?P<function>function:)?(?P<name>[a-zA-Z0-9-_\.]+)"
+    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9-_]+))?$"
+)
+MAX_NAME_LENGTH = 64
+MAX_ARN_LENGTH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    name: str
+    qualifier: str | None
+
+
+def parse_function_name(value: str, member: str = "functionName") -> FunctionRef:
+    """A name, partial ARN or ARN, with an optional `:qualifier`, as Lambda accepts them."""
+    match = _FUNCTION_NAME.match(value)
+    if len(value) > MAX_ARN_LENGTH:
+        raise constraint(
+            value, member, f"Member must have length less than or equal to {MAX_ARN_LENGTH}"
+        )
+    if match is None or "." in match["name"]:
+        raise constraint(
+            value,
+            member,
+            f"Member must satisfy regular expression pattern: {FUNCTION_NAME_PATTERN}",
+        )
+    if len(match["name"]) > MAX_NAME_LENGTH:
+        raise constraint(
+            value, member, f"Member must have length less than or equal to {MAX_NAME_LENGTH}"
+        )
+    return FunctionRef(match["name"], match["qualifier"])
+
+
+def function_arn(settings: Settings, name: str) -> str:
+    return f"arn:aws:lambda:{settings.region}:{settings.account_id}:function:{name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +68,6 @@ class Resolved:
 
     record: FunctionVersion
     arn: str  # unqualified, or qualified with the version or alias the request gave
-    alias: Alias | None = None
 
 
 def function_ref(function_name: str) -> FunctionRef:
@@ -41,7 +85,6 @@ async def resolve(context: ApiContext, ref: FunctionRef, *, routed: bool = False
     """The version `ref` names. An alias gives its primary version, or with `routed` the
     version its routing configuration picks for one invocation."""
     version = ref.qualifier or LATEST
-    alias = None
     if not is_version(version):
         alias = await context.stores.aliases.get(ref.name, version)
         if alias is None:
@@ -50,7 +93,7 @@ async def resolve(context: ApiContext, ref: FunctionRef, *, routed: bool = False
     record = await context.stores.functions.get(ref.name, version)
     if record is None:
         raise not_found(context, ref)
-    return Resolved(record, qualified_arn(context, ref), alias)
+    return Resolved(record, qualified_arn(context, ref))
 
 
 def qualified_arn(context: ApiContext, ref: FunctionRef) -> str:

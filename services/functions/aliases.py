@@ -1,7 +1,7 @@
 """Aliases: CreateAlias, GetAlias, ListAliases, UpdateAlias and DeleteAlias, with weighted
 routing to a second version. https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html
 
-Invoke resolves aliases (services/function_refs.py); versions are never changed by them.
+Invoke resolves aliases (services/functions/refs.py); versions are never changed by them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from quart import Blueprint, Response, request
 
 from bus.records import LATEST, Alias
 from bus.stores.aliases import AliasChange
-from services.arns import FunctionRef
 from services.context import ApiContext, api
 from services.errors import (
     InvalidParameterValueException,
@@ -21,10 +20,16 @@ from services.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from services.function_refs import function_missing, function_ref, not_found, qualified_arn
-from services.function_requests import Problems, RequestShape, decode_body, page_size, read_body
+from services.functions.refs import (
+    FunctionRef,
+    function_missing,
+    function_ref,
+    not_found,
+    qualified_arn,
+)
+from services.functions.versions import REVISION_MISMATCH
+from services.requests import Problems, RequestShape, decode_body, list_page, read_body
 from services.responses import json_response
-from services.versions import REVISION_MISMATCH
 
 blueprint = Blueprint("aliases", __name__)
 
@@ -116,19 +121,15 @@ async def list_aliases(function_name: str) -> Response:
     problems = Problems()
     problems.pattern(version, "functionVersion", VERSION_PATTERN)
     problems.raise_any()
-    max_items = page_size(request.args.get("MaxItems"))
+    page = list_page()
     aliases = await context.stores.aliases.all(name)
-    marker = request.args.get("Marker")
+    marker = page.marker
     matching = [
         a
         for a in aliases
         if (version is None or a.function_version == version) and (not marker or a.name > marker)
     ]
-    page = matching[:max_items]
-    body: dict[str, object] = {"Aliases": [render_alias(context, a) for a in page]}
-    if len(matching) > max_items:
-        body["NextMarker"] = page[-1].name
-    return json_response(body)
+    return page.respond("Aliases", matching, lambda a: render_alias(context, a), lambda a: a.name)
 
 
 @blueprint.put(ALIAS)

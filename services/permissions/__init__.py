@@ -1,0 +1,2 @@
+"""Resource-based policies: who may invoke a function version or alias, and who may use a
+layer version."""
