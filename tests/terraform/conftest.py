@@ -90,6 +90,7 @@ class Terraform:
 
     def init(self) -> None:
         self.run("init", "-input=false", "-no-color", f"-plugin-dir={plugin_dir()}")
+        print(f"terraform init: {self.times['init']:.1f} s")
 
     def apply(self) -> None:
         self.run("apply", "-input=false", "-no-color", "-auto-approve")
@@ -109,23 +110,25 @@ class Terraform:
         return Path(self.env["TF_LOG_PATH"])
 
 
-@pytest.fixture
-def tf_stack(tmp_path: Path) -> Iterator[Stack]:
-    """A stack of the test's own: Terraform's fixed names never meet another test's."""
-    running = start_stack(tmp_path / "data", tmp_path / "tarn.log")
-    yield running
-    stop_stack(running)
+HCL = Path(__file__).parent / "hcl"
+PAGE_ENDPOINT = "http://127.0.0.1:4566"
 
 
-@pytest.fixture
-def terraform(tmp_path: Path, request: pytest.FixtureRequest) -> Terraform:
+@pytest.fixture(scope="session")
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terraform]:
+    """A stack of Terraform's own (its fixed names never meet another test's) and ONE working
+    directory holding every .tf file of hcl/, pointed at that stack and initialised once: each
+    `terraform` command starts the 700 MB provider, so the session pays for one init."""
     reason = missing_terraform()
     if reason:
         pytest.skip(reason)
-    tf_stack: Stack = request.getfixturevalue("tf_stack")  # started only when Terraform runs
-    workdir = tmp_path / "tf"
+    folder = tmp_path_factory.mktemp("terraform")
+    stack = start_stack(folder / "data", folder / "tarn.log")
+    workdir = folder / "tf"
     workdir.mkdir()
-    cli_config = tmp_path / "terraformrc"
+    for hcl in sorted(HCL.glob("*.tf")):
+        (workdir / hcl.name).write_text(hcl.read_text().replace(PAGE_ENDPOINT, stack.url))
+    cli_config = folder / "terraformrc"
     cli_config.write_text("")  # no credentials, no mirrors: init reads only -plugin-dir
     env = {
         **os.environ,
@@ -134,10 +137,15 @@ def terraform(tmp_path: Path, request: pytest.FixtureRequest) -> Terraform:
         "CHECKPOINT_DISABLE": "1",  # no version check over the network
         "TF_CLI_CONFIG_FILE": str(cli_config),
         "TF_LOG": os.environ.get("TF_LOG", "DEBUG"),  # the provider's HTTP calls, for failures
-        "TF_LOG_PATH": str(tmp_path / "terraform.log"),
+        "TF_LOG_PATH": str(folder / "terraform.log"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     env.pop("TF_PLUGIN_CACHE_DIR", None)
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         env.pop(name, None)
-    return Terraform(workdir, tf_stack, env)
+    terraform = Terraform(workdir, stack, env)
+    try:
+        terraform.init()
+        yield terraform
+    finally:
+        stop_stack(stack)
