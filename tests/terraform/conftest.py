@@ -99,6 +99,7 @@ class Terraform:
     def plan_changes(self) -> str:
         """The plan's output if it has changes; '' when it has none (exit code 0)."""
         output = self.run("plan", "-input=false", "-no-color", "-detailed-exitcode", ok=(0, 2))
+        print(f"terraform plan: {self.times['plan']:.1f} s")
         return output if self.last_exit == 2 else ""
 
     def destroy(self) -> None:
