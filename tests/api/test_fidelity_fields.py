@@ -167,6 +167,18 @@ def test_kinesis_mapping_without_starting_position(lambda_client) -> None:
     )
 
 
+def test_event_invoke_config_of_a_function_without_one(lambda_client) -> None:
+    created = create(lambda_client)
+    with pytest.raises(ClientError) as error:
+        lambda_client.get_function_event_invoke_config(FunctionName=created["FunctionName"])
+    assert_error(
+        error,
+        "ResourceNotFoundException",
+        404,
+        f"The function {created['FunctionArn']}:$LATEST doesn't have an EventInvokeConfig",
+    )
+
+
 # Every member's JSON type against botocore's output shapes.
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
