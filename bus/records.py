@@ -77,6 +77,11 @@ class FunctionVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
     log_group: str = ""
     application_log_level: str | None = None
     system_log_level: str | None = None
+    # VpcConfig: None until a request sets one (AWS leaves it out until then).
+    vpc_subnet_ids: list[str] | None = None
+    vpc_security_group_ids: list[str] = msgspec.field(default_factory=list)
+    vpc_ipv6_dual_stack: bool = False
+    snap_start_apply_on: str = "None"
     kms_key_arn: str | None = None
     dead_letter_target_arn: str | None = None
     layers: list[str] = msgspec.field(default_factory=list)

@@ -15,7 +15,11 @@ from bus.arns import layer_of
 from bus.records import LayerVersion
 from bus.settings import Settings
 from services.context import ApiContext, api
-from services.errors import ResourceNotFoundException, constraint
+from services.errors import (
+    InvalidParameterValueException,
+    ResourceNotFoundException,
+    constraint,
+)
 from services.functions import packages
 from services.functions.configurations import code_sha256_b64, last_modified_now
 from services.functions.layers import unzipped_size
@@ -81,18 +85,20 @@ async def publish_layer_version(layer_name: str) -> Response:
     return json_response(render_layer_version(context, record), 201)
 
 
-@blueprint.get(VERSIONS + "/<int:version>")
+@blueprint.get(VERSIONS + "/<int(signed=True):version>")
 async def get_layer_version(layer_name: str, version: int) -> Response:
     context = api()
+    _check_version(version)
     record = await context.stores.layers.get(_layer_name(layer_name), version)
     if record is None:
         raise ResourceNotFoundException(NOT_FOUND)
     return json_response(render_layer_version(context, record))
 
 
-@blueprint.delete(VERSIONS + "/<int:version>")
+@blueprint.delete(VERSIONS + "/<int(signed=True):version>")
 async def delete_layer_version(layer_name: str, version: int) -> Response:
     context = api()
+    _check_version(version)
     await context.stores.layers.delete(_layer_name(layer_name), version)
     return Response(b"", status=204)
 
@@ -139,10 +145,16 @@ async def _get_layer_version_by_arn() -> Response:
         raise constraint(arn, "arn", rule)
     name, version = layer_of(arn)
     assert version is not None  # the pattern has it
+    _check_version(version)
     record = await context.stores.layers.get(name, version)
     if record is None or record.arn != arn:
         raise ResourceNotFoundException(NOT_FOUND)
     return json_response(render_layer_version(context, record))
+
+
+def _check_version(version: int) -> None:
+    if version < 1:
+        raise InvalidParameterValueException("Layer Version Cannot be less than 1")
 
 
 def layer_arn(settings: Settings, name: str) -> str:

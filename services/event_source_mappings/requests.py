@@ -25,6 +25,8 @@ from services.requests import (
 
 SQS = "sqs"
 DYNAMODB = "dynamodb"
+# Sources that read a stream from a StartingPosition, as AWS checks it first.
+STREAM_SOURCES = (DYNAMODB, "kinesis", "kafka")
 # botocore's Arn pattern.
 ARN_PATTERN = (
     r"arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
@@ -178,6 +180,8 @@ def source_of(body: CreateMappingInput) -> str:
             "Unrecognized event source, must be kafka or specify an EventSourceArn"
         )
     service = service_of(arn)  # an ARN: check_model has matched it
+    if service in STREAM_SOURCES:
+        _require_starting_position(body)
     if service not in (SQS, DYNAMODB):
         raise _unsupported(UNSUPPORTED_SOURCES.get(service, service))
     return service
@@ -207,12 +211,16 @@ def check_create(body: CreateMappingInput, source: str) -> None:
     check_filters(body.filter_patterns)
 
 
-def _check_stream_position(body: CreateMappingInput) -> None:
+def _require_starting_position(body: CreateMappingInput) -> None:
+    """Stream sources must say where to start, whether Tarn maps them or not."""
     if body.starting_position is None:
         raise InvalidParameterValueException(
             "1 validation error detected: Value null at 'startingPosition' failed to satisfy "
             "constraint: Member must not be null."
         )
+
+
+def _check_stream_position(body: CreateMappingInput) -> None:
     if body.starting_position == "AT_TIMESTAMP":  # DynamoDB streams cannot start at a time
         raise InvalidParameterValueException(
             f"Unsupported starting position for arn type: {body.event_source_arn}"

@@ -10,6 +10,7 @@ import hashlib
 from datetime import UTC, datetime
 
 from bus.records import FunctionVersion
+from services.functions.options import render_snap_start, render_vpc
 
 # ListFunctions leaves these out: https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html
 STATE_FIELDS = (
@@ -60,6 +61,9 @@ def render_configuration(
         "CodeSha256": code_sha256_b64(record.code_sha256_hex),
         "Version": record.version,
     }
+    vpc = render_vpc(record)
+    if vpc is not None:
+        config["VpcConfig"] = vpc
     if record.environment is not None:
         config["Environment"] = {"Variables": record.environment}
     if record.kms_key_arn:
@@ -77,7 +81,7 @@ def render_configuration(
     config |= {
         "Architectures": record.architectures,
         "EphemeralStorage": {"Size": record.ephemeral_storage_mb},
-        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "SnapStart": render_snap_start(record),
     }
     if record.runtime:
         config["RuntimeVersionConfig"] = {

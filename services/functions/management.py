@@ -32,6 +32,7 @@ from services.functions.configurations import (
 )
 from services.functions.layers import check_combined_size, resolve_layers
 from services.functions.listing import all_versions, list_all_versions
+from services.functions.options import check_snap_start, option_changes
 from services.functions.refs import (
     FunctionRef,
     function_arn,
@@ -259,16 +260,10 @@ def _apply_configuration(
         changes["tracing_mode"] = body.tracing_config.mode
     if body.dead_letter_config is not None:
         changes["dead_letter_target_arn"] = body.dead_letter_config.target_arn or None
-    logging_config = body.logging_config
-    if logging_config is not None:
-        logging_changes = {
-            "log_format": logging_config.log_format,
-            "application_log_level": logging_config.application_log_level,
-            "system_log_level": logging_config.system_log_level,
-            "log_group": logging_config.log_group,
-        }
-        changes.update({k: v for k, v in logging_changes.items() if v is not None})
-    return msgspec.structs.replace(record, **changes)
+    changes |= option_changes(record, body.vpc_config, body.snap_start, body.logging_config)
+    record = msgspec.structs.replace(record, **changes)
+    check_snap_start(record)
+    return record
 
 
 def _check_updatable(record: FunctionVersion, revision_id: str | None) -> None:

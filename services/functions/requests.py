@@ -12,6 +12,13 @@ import msgspec
 
 from bus.quotas import EPHEMERAL_STORAGE_MB, MEMORY_MB, TIMEOUT_S
 from services.errors import InvalidParameterValueException
+from services.functions.options import (
+    LoggingConfigInput,
+    SnapStartInput,
+    VpcConfigInput,
+    check_log_levels,
+    check_options,
+)
 from services.functions.runtimes import check_runtime
 from services.requests import Problems, RequestShape
 
@@ -36,13 +43,6 @@ class TracingConfigInput(RequestShape):
     mode: str | None = None
 
 
-class LoggingConfigInput(RequestShape):
-    log_format: str | None = None
-    application_log_level: str | None = None
-    system_log_level: str | None = None
-    log_group: str | None = None
-
-
 class DeadLetterConfigInput(RequestShape):
     target_arn: str | None = None
 
@@ -64,6 +64,8 @@ class ConfigurationInput(RequestShape):
     kms_key_arn: str | None = msgspec.field(default=None, name="KMSKeyArn")
     layers: list[str] | None = None
     image_config: dict[str, object] | None = None
+    vpc_config: VpcConfigInput | None = None
+    snap_start: SnapStartInput | None = None
     revision_id: str | None = None
 
 
@@ -140,8 +142,10 @@ def check_configuration(request: ConfigurationInput, problems: Problems) -> None
                 "loggingConfig.logFormat",
                 "Member must satisfy enum value set: [JSON, Text]",
             )
+        check_log_levels(logging_config, problems)
         problems.max_length(logging_config.log_group, "loggingConfig.logGroup", 512)
         problems.pattern(logging_config.log_group, "loggingConfig.logGroup", LOG_GROUP_PATTERN)
+    check_options(request.vpc_config, request.snap_start, problems)
     check_layer_arns(request.layers, problems)
     variables = request.environment.variables if request.environment else None
     if variables and any(re.fullmatch(ENV_NAME_PATTERN, k) is None for k in variables):

@@ -25,6 +25,7 @@ from bus.messages import InvokeFunction
 from bus.quotas import RUNTIME_RESPONSE_BYTES
 from bus.records import FunctionVersion
 from bus.settings import Settings
+from workers.pool.credentials import RoleCredentials
 from workers.pool.executors.base import Executor, LaunchError, LaunchSpec, Sandbox
 from workers.pool.logs import EnvironmentLog, report_line, timeout_line
 from workers.pool.runtime_api import Invocation, Posted, RuntimeApi
@@ -115,13 +116,19 @@ class Environment:
         self.last_used = time.monotonic()
         self.api = RuntimeApi(self._handed_out)
         self.log_stream = log_stream_name(function.version)
-        self.session_token = new_session_token()
+        self._own_token = new_session_token()
+        self.role: RoleCredentials | None = None  # the execution role's, once assumed
         sink = shipper.sink(log_group_name(function), self.log_stream) if shipper else None
         self.log = EnvironmentLog(function.name, sink)
         self.sandbox: Sandbox | None = None
         self._started_at = 0.0
         self._served = 0
         self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def session_token(self) -> str:
+        """AWS_SESSION_TOKEN: the role's, or the environment's own with placeholder keys."""
+        return self.role.session_token if self.role else self._own_token
 
     def _endpoint_url(self, runtime_api: str) -> str:
         """Tarn's API on the host the sandbox reaches this worker on, unless a public URL is set."""
@@ -180,6 +187,7 @@ class Environment:
             session_token=self.session_token,
             endpoint_url=self._endpoint_url(runtime_api),
             opt_dir=opt_dir,
+            role=self.role,
         )
         self._started_at = time.monotonic()
         try:

@@ -33,6 +33,7 @@ from bus.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
 from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper
+from workers.pool.credentials import RoleSessions
 from workers.pool.environments import Environment, Outcome, environment_key
 from workers.pool.executors import choose_executor
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
@@ -80,6 +81,7 @@ class WarmPool:
         self.companion = context.aws
         self.extension = ParametersSecretsExtension(self.companion, settings.extension_port)
         self.shipper = LogShipper(self.companion) if self.companion else None
+        self.roles = RoleSessions(self.companion)
         self.live: set[Environment] = set()
         self._idle: dict[Key, list[Environment]] = {}
         self._revisions: dict[tuple[str, str], tuple[str, str]] = {}
@@ -212,6 +214,7 @@ class WarmPool:
             shipper=self.shipper,
         )
         self.live.add(environment)
+        environment.role = await self.roles.assume(function)
         self.extension.admit(environment.session_token, function.environment or {})
         return environment
 

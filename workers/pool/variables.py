@@ -13,6 +13,7 @@ import msgspec
 
 from bus.aws import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY
 from bus.records import FunctionVersion
+from workers.pool.credentials import RoleCredentials
 
 # Reserved: Lambda sets these and a function's configuration cannot override them.
 RESERVED = frozenset(
@@ -75,13 +76,16 @@ def reserved_variables(
     runtime_api: str,
     log_stream: str,
     session_token: str,
+    role: RoleCredentials | None = None,
 ) -> dict[str, str]:
-    """The variables Lambda itself sets; `task_root` etc. are as the sandbox sees them."""
+    """The variables Lambda itself sets; `task_root` etc. are as the sandbox sees them. The
+    credentials are the `role`'s, or placeholders with the environment's own session token."""
+    key_id = role.access_key_id if role else DUMMY_ACCESS_KEY_ID
     credentials = {
-        "AWS_ACCESS_KEY": DUMMY_ACCESS_KEY_ID,
-        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
-        "AWS_SESSION_TOKEN": session_token,
+        "AWS_ACCESS_KEY": key_id,
+        "AWS_ACCESS_KEY_ID": key_id,
+        "AWS_SECRET_ACCESS_KEY": role.secret_access_key if role else DUMMY_SECRET_ACCESS_KEY,
+        "AWS_SESSION_TOKEN": role.session_token if role else session_token,
     }
     variables = {
         "_HANDLER": function.handler or "",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bus.records import FunctionVersion
+from workers.pool.credentials import RoleCredentials
 
 # Receives every chunk the sandbox writes to stdout or stderr, in order.
 OutputSink = Callable[[bytes], None]
@@ -45,6 +46,7 @@ class LaunchSpec:
     session_token: str  # AWS_SESSION_TOKEN of this environment
     endpoint_url: str  # AWS_ENDPOINT_URL: Tarn's endpoint, as the sandbox reaches it
     opt_dir: Path | None = None  # the function's layers merged in order: its /opt
+    role: RoleCredentials | None = None  # the execution role's credentials, if assumed
 
 
 class Sandbox(Protocol):

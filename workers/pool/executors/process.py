@@ -104,6 +104,7 @@ class ProcessExecutor:
             runtime_api=spec.runtime_api,
             log_stream=spec.log_stream,
             session_token=spec.session_token,
+            role=spec.role,
         )
         # Only PATH comes from the worker: its TARN_* and other settings stay out.
         opt = spec.opt_dir
