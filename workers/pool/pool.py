@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar, assert_never
 
@@ -26,6 +27,7 @@ from bus.messages import (
     InvokeFunction,
     RejectionCode,
     Reply,
+    ThrottleReason,
 )
 from bus.records import FunctionVersion, LayerCode
 from bus.replies import send_reply
@@ -33,6 +35,7 @@ from bus.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
 from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper
+from workers.pool.concurrency import ConcurrencyLimits, Slot, Throttled
 from workers.pool.environments import Environment, Outcome, environment_key
 from workers.pool.executors import choose_executor
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
@@ -49,6 +52,9 @@ DEFAULT_KEEP_ALIVE_S = 300.0
 REJECT_HEADROOM = 256
 # At shutdown, how long the last function logs may take to reach CloudWatch Logs.
 LOG_FLUSH_S = 2.0
+# A cancelled invocation gives its concurrency slot back within this long, or it expires.
+RELEASE_GRACE_S = 1.0
+RATE_EXCEEDED = "Rate Exceeded."
 
 Key = tuple[str, str, str]
 T = TypeVar("T")
@@ -80,6 +86,9 @@ class WarmPool:
         self.companion = context.aws
         self.extension = ParametersSecretsExtension(self.companion, settings.extension_port)
         self.shipper = LogShipper(self.companion) if self.companion else None
+        self.limits = ConcurrencyLimits(
+            redis, keys, context.stores.function_settings, settings.account_concurrency
+        )
         self.live: set[Environment] = set()
         self._idle: dict[Key, list[Environment]] = {}
         self._revisions: dict[tuple[str, str], tuple[str, str]] = {}
@@ -89,9 +98,11 @@ class WarmPool:
 
     async def run(self) -> None:
         """Serve the invocations stream until cancelled."""
+        await self.limits.refresh()
         async with anyio.create_task_group() as tasks:
             self._tasks = tasks
             await tasks.start(self.extension.run)
+            tasks.start_soon(self.limits.refresh_forever)
             if self.shipper is not None:
                 tasks.start_soon(self.shipper.run)
             tasks.start_soon(self._retire_idle_forever)
@@ -121,26 +132,41 @@ class WarmPool:
     async def serve(self, command: InvocationCommand) -> None:
         match command:
             case InvokeFunction():
+                slot: Slot | None = None
                 try:
+                    slot = await self.limits.acquire(
+                        command.function.name, command.request_id, command.function.timeout_s
+                    )
                     reply = await self.invoke(command)
+                except Throttled as exc:
+                    reply = _throttled(command, exc.reason)
                 except Exception as exc:  # a bug of ours: the caller still gets an answer
                     log.exception("invocation %s failed", command.request_id)
-                    reply = InvocationRejected(
-                        request_id=command.request_id,
-                        error_type="ServiceException",
-                        message=f"Tarn's pool failed to run the invocation: {exc!r}",
-                    )
-                await send_reply(self.redis, command.reply_to, reply)
+                    message = f"Tarn's pool failed to run the invocation: {exc!r}"
+                    reply = _rejected(command, "ServiceException", message, 500)
+                except BaseException:  # cancelled at shutdown: give the slot back on the way
+                    await self._release(slot)
+                    raise
+                release = None if slot is None else partial(ConcurrencyLimits.release, slot=slot)
+                await send_reply(self.redis, command.reply_to, reply, release)
             case _:
                 assert_never(command)
+
+    async def _release(self, slot: Slot | None) -> None:
+        if slot is None:
+            return
+        with anyio.CancelScope(shield=True), anyio.move_on_after(RELEASE_GRACE_S):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                ConcurrencyLimits.release(pipe, slot)
+                await pipe.execute()
 
     async def invoke(self, command: InvokeFunction) -> Reply:
         """Run one invocation in a free environment (or a new one) and return the reply."""
         function = command.function
         self._note_revision(function)
         environment = await self._checkout(function)
-        if environment is None:
-            return _rejected(command, "TooManyRequestsException", "Rate Exceeded.", 429)
+        if environment is None:  # this process's environments are all busy
+            return _throttled(command, "ConcurrentInvocationLimitExceeded")
         try:
             outcome = await self._run(environment, command)
         except (UnsupportedFunction, CodeError) as exc:
@@ -289,4 +315,14 @@ def _rejected(
 ) -> Reply:
     return InvocationRejected(
         request_id=command.request_id, error_type=error_type, message=message, status=status
+    )
+
+
+def _throttled(command: InvokeFunction, reason: ThrottleReason) -> Reply:
+    return InvocationRejected(
+        request_id=command.request_id,
+        error_type="TooManyRequestsException",
+        message=RATE_EXCEEDED,
+        status=429,
+        reason=reason,
     )
