@@ -3,6 +3,7 @@ Event invocations of a throttled function retried until they all run."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -117,3 +118,50 @@ def test_event_invocations_of_a_throttled_function_all_run_eventually(
 
     wait_for(lambda: ended() == 5, timeout_s=60, what="all 5 events to run")
     assert most_at_once(record) == 1
+
+
+PROVISIONED_REPORTER = """\
+import os
+
+def handler(event, context):
+    return {"type": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"], "pid": os.getpid()}
+"""
+
+
+def gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+def test_provisioned_concurrency_starts_warm_environments_used_first(lambda_client) -> None:
+    name = unique_name()
+    create_python_function(lambda_client, name, code=PROVISIONED_REPORTER, Publish=True)
+    lambda_client.get_waiter("function_active_v2").wait(
+        FunctionName=name, Qualifier="1", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    lambda_client.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=2
+    )
+
+    def config() -> dict[str, Any]:
+        return dict(
+            lambda_client.get_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
+        )
+
+    wait_for(lambda: config()["Status"] == "READY", timeout_s=60, what="READY")
+    ready = config()
+    assert ready["AllocatedProvisionedConcurrentExecutions"] == 2
+    assert ready["AvailableProvisionedConcurrentExecutions"] == 2
+    response = lambda_client.invoke(FunctionName=name, Qualifier="1", LogType="Tail")
+    result = json.loads(response["Payload"].read())
+    assert result["type"] == "provisioned-concurrency"
+    report = base64.b64decode(response["LogResult"]).decode()
+    assert "REPORT RequestId" in report
+    assert "Init Duration" not in report
+    on_demand = json.loads(lambda_client.invoke(FunctionName=name)["Payload"].read())
+    assert on_demand["type"] == "on-demand"
+    lambda_client.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
+    wait_for(lambda: gone(result["pid"]), timeout_s=15, what="the environment to stop")

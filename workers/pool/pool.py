@@ -36,11 +36,12 @@ from workers.code import ensure_unpacked
 from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper
 from workers.pool.concurrency import ConcurrencyLimits, Slot, Throttled
-from workers.pool.environments import Environment, Outcome, environment_key
+from workers.pool.environments import Environment, Outcome, State, environment_key
 from workers.pool.executors import choose_executor
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
 from workers.pool.extension import ParametersSecretsExtension
 from workers.pool.layers import ensure_opt, opt_key
+from workers.pool.provisioned import Provisioner
 
 log = logging.getLogger("tarn.pool")
 
@@ -55,6 +56,8 @@ LOG_FLUSH_S = 2.0
 # A cancelled invocation gives its concurrency slot back within this long, or it expires.
 RELEASE_GRACE_S = 1.0
 RATE_EXCEEDED = "Rate Exceeded."
+# How long a provisioned environment's init may take (an image pull aside, AWS allows long).
+PROVISIONED_INIT_S = 120.0
 
 Key = tuple[str, str, str]
 T = TypeVar("T")
@@ -89,6 +92,7 @@ class WarmPool:
         self.limits = ConcurrencyLimits(
             redis, keys, context.stores.function_settings, settings.account_concurrency
         )
+        self.provisioner = Provisioner(self, context)
         self.live: set[Environment] = set()
         self._idle: dict[Key, list[Environment]] = {}
         self._revisions: dict[tuple[str, str], tuple[str, str]] = {}
@@ -103,6 +107,7 @@ class WarmPool:
             self._tasks = tasks
             await tasks.start(self.extension.run)
             tasks.start_soon(self.limits.refresh_forever)
+            tasks.start_soon(self.provisioner.run)
             if self.shipper is not None:
                 tasks.start_soon(self.shipper.run)
             tasks.start_soon(self._retire_idle_forever)
@@ -183,15 +188,41 @@ class WarmPool:
 
     async def _run(self, environment: Environment, command: InvokeFunction) -> Outcome:
         if environment.new:
-            code_dir = await self._code(command.function.code_sha256_hex)
-            opt_dir = await self._opt(command.function.layer_code)
-            assert self._tasks is not None, "run() starts the pool's task group"
-            await self.extension.honour_port(command.function.environment or {})
             try:
-                await environment.start(code_dir, self._tasks, self._forget, opt_dir)
+                await self._start(environment)
             except LaunchError as exc:
                 return environment.launch_failed(command.request_id, exc)
         return await environment.invoke(command)
+
+    async def _start(self, environment: Environment) -> None:
+        function = environment.function
+        code_dir = await self._code(function.code_sha256_hex)
+        opt_dir = await self._opt(function.layer_code)
+        assert self._tasks is not None, "run() starts the pool's task group"
+        await self.extension.honour_port(function.environment or {})
+        await environment.start(code_dir, self._tasks, self._forget, opt_dir)
+
+    async def provision(self, function: FunctionVersion) -> Environment:
+        """Start a provisioned concurrency environment of `function` and keep it idle once
+        its init is over; LaunchError, UnsupportedFunction or CodeError if it cannot be."""
+        self._note_revision(function)
+        environment = self._new_environment(function, provisioned=True)
+        try:
+            await self._start(environment)
+            await environment.initialise(PROVISIONED_INIT_S)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._retire(environment)
+            raise
+        await self._checkin(environment)
+        return environment
+
+    async def dismiss(self, environment: Environment) -> bool:
+        """Stop a provisioned environment no longer wanted, unless it is busy (False)."""
+        if environment.state is State.BUSY:
+            return False
+        await self._retire(environment)
+        return True
 
     async def _code(self, sha256_hex: str) -> Path:
         """The unpacked code; a burst of cold starts fetches and unpacks it once."""
@@ -223,19 +254,24 @@ class WarmPool:
         """A free environment for `function`, or a new one; None at the concurrency cap."""
         idle = self._idle.get(environment_key(function))
         while idle:
-            environment = idle.pop()  # the most recently used: the others may then age out
+            environment = _pick(idle)
+            idle.remove(environment)
             if environment.reusable:
                 environment.check_out()
                 return environment
             self._forget(environment)  # died idle; the caller must not get its ExitError
         if len(self.live) >= self.max_environments and not await self._evict_idle():
             return None
+        return self._new_environment(function)
+
+    def _new_environment(self, function: FunctionVersion, provisioned: bool = False) -> Environment:
         environment = Environment(
             function,
             self.executor,
             self.settings,
             extension_port=self.extension.port,
             shipper=self.shipper,
+            provisioned=provisioned,
         )
         self.live.add(environment)
         self.extension.admit(environment.session_token, function.environment or {})
@@ -269,7 +305,7 @@ class WarmPool:
 
     async def _evict_idle(self) -> bool:
         """At the cap, make room by stopping the least recently used idle environment."""
-        idle = [e for environments in self._idle.values() for e in environments]
+        idle = [e for es in self._idle.values() for e in es if not e.provisioned]
         if not idle:
             return False
         await self._retire(min(idle, key=lambda e: e.last_used))
@@ -298,10 +334,12 @@ class WarmPool:
         return seen is not None and seen[1] != revision
 
     async def retire_idle(self) -> None:
-        """Stop environments idle for longer than the keep-alive."""
+        """Stop environments idle for longer than the keep-alive (provisioned ones stay)."""
         cutoff = time.monotonic() - self.keep_alive_s
         for environments in list(self._idle.values()):
-            for environment in [e for e in environments if e.last_used < cutoff]:
+            for environment in [
+                e for e in environments if e.last_used < cutoff and not e.provisioned
+            ]:
                 await self._retire(environment)
 
     async def _retire_idle_forever(self) -> None:
@@ -326,3 +364,9 @@ def _throttled(command: InvokeFunction, reason: ThrottleReason) -> Reply:
         status=429,
         reason=reason,
     )
+
+
+def _pick(idle: list[Environment]) -> Environment:
+    """A provisioned environment first, else the most recently used: the others may then
+    age out."""
+    return next((e for e in reversed(idle) if e.provisioned), idle[-1])

@@ -45,6 +45,7 @@ class LaunchSpec:
     session_token: str  # AWS_SESSION_TOKEN of this environment
     endpoint_url: str  # AWS_ENDPOINT_URL: Tarn's endpoint, as the sandbox reaches it
     opt_dir: Path | None = None  # the function's layers merged in order: its /opt
+    initialization_type: str = "on-demand"  # or provisioned-concurrency
 
 
 class Sandbox(Protocol):

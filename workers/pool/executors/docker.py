@@ -140,6 +140,7 @@ class DockerExecutor:
             runtime_api=spec.runtime_api,
             log_stream=spec.log_stream,
             session_token=spec.session_token,
+            initialization_type=spec.initialization_type,
         )
         # PATH, LANG and LD_LIBRARY_PATH come from the image; Lambda's clock is UTC.
         return environment_variables({"TZ": ":UTC"}, reserved, spec.function, spec.endpoint_url)

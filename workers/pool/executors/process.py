@@ -102,6 +102,7 @@ class ProcessExecutor:
             runtime_api=spec.runtime_api,
             log_stream=spec.log_stream,
             session_token=spec.session_token,
+            initialization_type=spec.initialization_type,
         )
         # Only PATH comes from the worker: its TARN_* and other settings stay out.
         opt = spec.opt_dir
