@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import Stack
 from tests.functions import create_python_function, unique_name
+from tests.pool.test_pool import gone
 from tests.waiting import wait_for
 from workers.pool.concurrency import REFRESH_S
 
@@ -126,14 +127,6 @@ import os
 def handler(event, context):
     return {"type": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"], "pid": os.getpid()}
 """
-
-
-def gone(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status
 
 
 def test_provisioned_concurrency_starts_warm_environments_used_first(lambda_client) -> None:
