@@ -139,6 +139,28 @@ class Keys:
         """Hash: qualifier (version or alias) -> msgpack ProvisionedConcurrencyConfig record."""
         return f"{self.prefix}:function:{name}:provisioned-concurrency"
 
+    @property
+    def provisioned_functions(self) -> str:
+        """Set of the names of functions that may have provisioned concurrency configs (the
+        pool prunes names whose configs are all gone)."""
+        return f"{self.prefix}:provisioned-concurrency:functions"
+
+    def provisioned_lease(self, config: str) -> str:
+        """String with a TTL: the pool process that keeps the environments of the provisioned
+        concurrency config `config` ("<function>:<qualifier>") while it lives."""
+        return f"{self.prefix}:provisioned-concurrency:{config}:lease"
+
+    # Concurrency in use, counted across pool processes
+    def reserved_in_flight(self, name: str) -> str:
+        """Sorted set: request ids of the running invocations of the function `name`, which
+        has reserved concurrency, scored by the epoch ms after which they no longer count."""
+        return f"{self.prefix}:concurrency:function:{name}"
+
+    @property
+    def unreserved_in_flight(self) -> str:
+        """Sorted set: the same for every function without reserved concurrency together."""
+        return f"{self.prefix}:concurrency:unreserved"
+
     def version_settings(self, name: str) -> str:
         """Hash: qualifier ($LATEST, version, alias) -> msgpack VersionSettings record."""
         return f"{self.prefix}:function:{name}:version-settings"

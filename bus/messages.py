@@ -90,6 +90,10 @@ class InvocationCompleted(Message, frozen=True):
 # The AWS errors a worker may refuse an invocation with; each names an error class of the API
 # (services/errors.py), which a test checks.
 RejectionCode = Literal["TooManyRequestsException", "ServiceException"]
+# Why a TooManyRequestsException: AWS's ThrottleReason values that Tarn sends.
+ThrottleReason = Literal[
+    "ConcurrentInvocationLimitExceeded", "ReservedFunctionConcurrentInvocationLimitExceeded"
+]
 
 
 class InvocationRejected(Message, frozen=True):
@@ -99,6 +103,7 @@ class InvocationRejected(Message, frozen=True):
     error_type: RejectionCode
     message: str
     status: int = 500
+    reason: ThrottleReason | None = None  # the body's "Reason" of a TooManyRequestsException
 
 
 Reply = InvocationCompleted | InvocationRejected

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 import anyio
 import msgspec
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from bus.keys import Keys
 from bus.messages import INVOCATION_COMMANDS, REPLIES, InvokeFunction, Reply
@@ -33,9 +35,19 @@ INBOX_RENEW_S = INBOX_TTL_S / 4
 REPLY_MARGIN_S = 60
 
 
-async def send_reply(redis: Redis, reply_to: str, reply: Reply) -> None:
+async def send_reply(
+    redis: Redis, reply_to: str, reply: Reply, before: Callable[[Pipeline], None] | None = None
+) -> None:
+    """XADD `reply`; `before` queues commands to run first in the same round trip."""
     fields = {FIELD: REPLIES.encode(reply)}
-    if await redis.xadd(reply_to, fields, maxlen=INBOX_MAXLEN, nomkstream=True) is None:
+    if before is None:
+        added = await redis.xadd(reply_to, fields, maxlen=INBOX_MAXLEN, nomkstream=True)
+    else:
+        async with redis.pipeline(transaction=False) as pipe:
+            before(pipe)
+            pipe.xadd(reply_to, fields, maxlen=INBOX_MAXLEN, nomkstream=True)
+            added = (await pipe.execute())[-1]
+    if added is None:
         log.info("reply to %s dropped: its inbox is gone with its process", reply.request_id)
 
 

@@ -105,8 +105,18 @@ class ResourceNotReadyException(LambdaError):
 
 
 class TooManyRequestsException(LambdaError):
+    """A throttle; AWS's body: `{"Reason": ..., "Type": "User", "message": "Rate Exceeded."}`."""
+
     status = 429
     message_member = "message"
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def body(self) -> dict[str, str]:
+        reason = {"Reason": self.reason} if self.reason else {}
+        return reason | {"Type": "User", "message": self.message}
 
 
 class UnsupportedMediaTypeException(LambdaError):
@@ -139,8 +149,11 @@ def constraint(value: object, member: str, rule: str) -> ValidationException:
     )
 
 
-def error_for(code: str, message: str) -> LambdaError:
-    """The error class named `code` (as a worker reported it), else a ServiceException."""
+def error_for(code: str, message: str, reason: str | None = None) -> LambdaError:
+    """The error class named `code` (as a worker reported it), else a ServiceException;
+    `reason` is a throttle's Reason."""
+    if code == TooManyRequestsException.__name__:
+        return TooManyRequestsException(message, reason)
     for cls in _all_errors(LambdaError):
         if cls.__name__ == code:
             return cls(message)

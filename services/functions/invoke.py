@@ -154,7 +154,7 @@ async def _invoke_sync(
         case InvocationCompleted():
             return _completed(reply, request_id)
         case InvocationRejected():
-            raise error_for(reply.error_type, reply.message)
+            raise error_for(reply.error_type, reply.message, reply.reason)
         case None:
             raise ServiceException(
                 f"No runtime environment answered within {record.timeout_s + REPLY_MARGIN_S} "

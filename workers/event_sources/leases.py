@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from redis.asyncio import Redis
 
@@ -36,13 +36,22 @@ return 0
 
 
 class Leases:
-    """The leases of one poller process, named `owner` (unique to the process)."""
+    """The leases of one process, named `owner` (unique to the process); `key` names the
+    lease of a thing (default: an event source mapping's, by UUID)."""
 
-    def __init__(self, redis: Redis, keys: Keys, owner: str, ttl_ms: int = LEASE_TTL_MS) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        owner: str,
+        ttl_ms: int = LEASE_TTL_MS,
+        key: Callable[[str], str] | None = None,
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.owner = owner
         self.ttl_ms = ttl_ms
+        self.key = key or keys.event_source_lease
 
     async def acquire(self, uuids: Collection[str]) -> set[str]:
         """Take each lease that nobody holds; the ones taken."""
@@ -51,7 +60,7 @@ class Leases:
             return set()
         async with self.redis.pipeline(transaction=False) as pipe:
             for uuid in uuids:
-                pipe.set(self.keys.event_source_lease(uuid), self.owner, nx=True, px=self.ttl_ms)
+                pipe.set(self.key(uuid), self.owner, nx=True, px=self.ttl_ms)
             taken = await pipe.execute()
         return {uuid for uuid, ok in zip(uuids, taken, strict=True) if ok}
 
@@ -68,7 +77,7 @@ class Leases:
         uuids = list(uuids)
         if not uuids:
             return {}
-        owners = await self.redis.mget([self.keys.event_source_lease(u) for u in uuids])
+        owners = await self.redis.mget([self.key(u) for u in uuids])
         return {
             uuid: None if owner is None else owner.decode()
             for uuid, owner in zip(uuids, owners, strict=True)
@@ -80,7 +89,7 @@ class Leases:
             return set()
         async with self.redis.pipeline(transaction=False) as pipe:
             for uuid in uuids:
-                pipe.eval(script, 1, self.keys.event_source_lease(uuid), self.owner, *args)
+                pipe.eval(script, 1, self.key(uuid), self.owner, *args)
             done = await pipe.execute()
         return {uuid for uuid, ok in zip(uuids, done, strict=True) if ok}
 

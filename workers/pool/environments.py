@@ -106,8 +106,12 @@ class Environment:
         *,
         extension_port: int = 0,
         shipper: LogShipper | None = None,
+        provisioned: bool = False,
     ) -> None:
         self.function = function
+        # Started ahead of its invocations for a provisioned concurrency config: kept warm,
+        # used first, and its init is not any invocation's.
+        self.provisioned = provisioned
         self.key = environment_key(function)
         self.executor = executor
         self.settings = settings
@@ -188,6 +192,7 @@ class Environment:
             endpoint_url=self._endpoint_url(runtime_api),
             opt_dir=opt_dir,
             role=self.role,
+            initialization_type="provisioned-concurrency" if self.provisioned else "on-demand",
         )
         self._started_at = time.monotonic()
         try:
@@ -197,6 +202,21 @@ class Environment:
             self.api.close()
             raise
         tasks.start_soon(self._watch, on_exit)
+
+    async def initialise(self, limit_s: float) -> None:
+        """Wait for init to end (a started provisioned environment); LaunchError if the
+        runtime failed or exited in it, or took longer than `limit_s`."""
+        with anyio.move_on_after(limit_s):
+            await self.api.init_over.wait()
+        if self.api.first_next_at and not self.dead:
+            return
+        posted = self.api.init_error
+        if posted is not None:
+            body = (posted.body or b"").decode(errors="replace")
+            raise LaunchError(posted.error_type or "Runtime.InitError", body)
+        if self.dead:
+            raise LaunchError("Runtime.ExitError", "Runtime exited during init")
+        raise LaunchError("Sandbox.Timedout", f"Init did not finish within {limit_s:.0f} s")
 
     async def invoke(self, command: InvokeFunction) -> Outcome:
         """Run one event to its end; the environment is dead afterwards if it cannot go on."""
@@ -210,7 +230,7 @@ class Environment:
             trace_id=command.trace_id,
             client_context=command.client_context,
         )
-        cold = self._served == 0
+        cold = self._served == 0 and not self.provisioned
         loop = asyncio.get_running_loop()
         limit = self.function.timeout_s + (INIT_LIMIT_S if cold else 0.0)
         self._timer = loop.call_later(limit, self._time_out, invocation)

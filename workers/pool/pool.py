@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar, assert_never
 
@@ -26,6 +27,7 @@ from bus.messages import (
     InvokeFunction,
     RejectionCode,
     Reply,
+    ThrottleReason,
 )
 from bus.records import FunctionVersion, LayerCode
 from bus.replies import send_reply
@@ -33,12 +35,14 @@ from bus.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
 from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper
+from workers.pool.concurrency import ConcurrencyLimits, Slot, Throttled
 from workers.pool.credentials import RoleSessions
-from workers.pool.environments import Environment, Outcome, environment_key
+from workers.pool.environments import Environment, Outcome, State, environment_key
 from workers.pool.executors import choose_executor
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
 from workers.pool.extension import ParametersSecretsExtension
 from workers.pool.layers import ensure_opt, opt_key
+from workers.pool.provisioned import Provisioner
 
 log = logging.getLogger("tarn.pool")
 
@@ -50,6 +54,11 @@ DEFAULT_KEEP_ALIVE_S = 300.0
 REJECT_HEADROOM = 256
 # At shutdown, how long the last function logs may take to reach CloudWatch Logs.
 LOG_FLUSH_S = 2.0
+# A cancelled invocation gives its concurrency slot back within this long, or it expires.
+RELEASE_GRACE_S = 1.0
+RATE_EXCEEDED = "Rate Exceeded."
+# How long a provisioned environment's init may take (an image pull aside, AWS allows long).
+PROVISIONED_INIT_S = 120.0
 
 Key = tuple[str, str, str]
 T = TypeVar("T")
@@ -82,6 +91,10 @@ class WarmPool:
         self.extension = ParametersSecretsExtension(self.companion, settings.extension_port)
         self.shipper = LogShipper(self.companion) if self.companion else None
         self.roles = RoleSessions(self.companion)
+        self.limits = ConcurrencyLimits(
+            redis, keys, context.stores.function_settings, settings.account_concurrency
+        )
+        self.provisioner = Provisioner(self, context)
         self.live: set[Environment] = set()
         self._idle: dict[Key, list[Environment]] = {}
         self._revisions: dict[tuple[str, str], tuple[str, str]] = {}
@@ -91,9 +104,12 @@ class WarmPool:
 
     async def run(self) -> None:
         """Serve the invocations stream until cancelled."""
+        await self.limits.refresh()
         async with anyio.create_task_group() as tasks:
             self._tasks = tasks
             await tasks.start(self.extension.run)
+            tasks.start_soon(self.limits.refresh_forever)
+            tasks.start_soon(self.provisioner.run)
             if self.shipper is not None:
                 tasks.start_soon(self.shipper.run)
             tasks.start_soon(self._retire_idle_forever)
@@ -123,26 +139,41 @@ class WarmPool:
     async def serve(self, command: InvocationCommand) -> None:
         match command:
             case InvokeFunction():
+                slot: Slot | None = None
                 try:
+                    slot = await self.limits.acquire(
+                        command.function.name, command.request_id, command.function.timeout_s
+                    )
                     reply = await self.invoke(command)
+                except Throttled as exc:
+                    reply = _throttled(command, exc.reason)
                 except Exception as exc:  # a bug of ours: the caller still gets an answer
                     log.exception("invocation %s failed", command.request_id)
-                    reply = InvocationRejected(
-                        request_id=command.request_id,
-                        error_type="ServiceException",
-                        message=f"Tarn's pool failed to run the invocation: {exc!r}",
-                    )
-                await send_reply(self.redis, command.reply_to, reply)
+                    message = f"Tarn's pool failed to run the invocation: {exc!r}"
+                    reply = _rejected(command, "ServiceException", message, 500)
+                except BaseException:  # cancelled at shutdown: give the slot back on the way
+                    await self._release(slot)
+                    raise
+                release = None if slot is None else partial(ConcurrencyLimits.release, slot=slot)
+                await send_reply(self.redis, command.reply_to, reply, release)
             case _:
                 assert_never(command)
+
+    async def _release(self, slot: Slot | None) -> None:
+        if slot is None:
+            return
+        with anyio.CancelScope(shield=True), anyio.move_on_after(RELEASE_GRACE_S):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                ConcurrencyLimits.release(pipe, slot)
+                await pipe.execute()
 
     async def invoke(self, command: InvokeFunction) -> Reply:
         """Run one invocation in a free environment (or a new one) and return the reply."""
         function = command.function
         self._note_revision(function)
         environment = await self._checkout(function)
-        if environment is None:
-            return _rejected(command, "TooManyRequestsException", "Rate Exceeded.", 429)
+        if environment is None:  # this process's environments are all busy
+            return _throttled(command, "ConcurrentInvocationLimitExceeded")
         try:
             outcome = await self._run(environment, command)
         except (UnsupportedFunction, CodeError) as exc:
@@ -159,15 +190,41 @@ class WarmPool:
 
     async def _run(self, environment: Environment, command: InvokeFunction) -> Outcome:
         if environment.new:
-            code_dir = await self._code(command.function.code_sha256_hex)
-            opt_dir = await self._opt(command.function.layer_code)
-            assert self._tasks is not None, "run() starts the pool's task group"
-            await self.extension.honour_port(command.function.environment or {})
             try:
-                await environment.start(code_dir, self._tasks, self._forget, opt_dir)
+                await self._start(environment)
             except LaunchError as exc:
                 return environment.launch_failed(command.request_id, exc)
         return await environment.invoke(command)
+
+    async def _start(self, environment: Environment) -> None:
+        function = environment.function
+        code_dir = await self._code(function.code_sha256_hex)
+        opt_dir = await self._opt(function.layer_code)
+        assert self._tasks is not None, "run() starts the pool's task group"
+        await self.extension.honour_port(function.environment or {})
+        await environment.start(code_dir, self._tasks, self._forget, opt_dir)
+
+    async def provision(self, function: FunctionVersion) -> Environment:
+        """Start a provisioned concurrency environment of `function` and keep it idle once
+        its init is over; LaunchError, UnsupportedFunction or CodeError if it cannot be."""
+        self._note_revision(function)
+        environment = await self._new_environment(function, provisioned=True)
+        try:
+            await self._start(environment)
+            await environment.initialise(PROVISIONED_INIT_S)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._retire(environment)
+            raise
+        await self._checkin(environment)
+        return environment
+
+    async def dismiss(self, environment: Environment) -> bool:
+        """Stop a provisioned environment no longer wanted, unless it is busy (False)."""
+        if environment.state is State.BUSY:
+            return False
+        await self._retire(environment)
+        return True
 
     async def _code(self, sha256_hex: str) -> Path:
         """The unpacked code; a burst of cold starts fetches and unpacks it once."""
@@ -199,19 +256,26 @@ class WarmPool:
         """A free environment for `function`, or a new one; None at the concurrency cap."""
         idle = self._idle.get(environment_key(function))
         while idle:
-            environment = idle.pop()  # the most recently used: the others may then age out
+            environment = _pick(idle)
+            idle.remove(environment)
             if environment.reusable:
                 environment.check_out()
                 return environment
             self._forget(environment)  # died idle; the caller must not get its ExitError
         if len(self.live) >= self.max_environments and not await self._evict_idle():
             return None
+        return await self._new_environment(function)
+
+    async def _new_environment(
+        self, function: FunctionVersion, provisioned: bool = False
+    ) -> Environment:
         environment = Environment(
             function,
             self.executor,
             self.settings,
             extension_port=self.extension.port,
             shipper=self.shipper,
+            provisioned=provisioned,
         )
         self.live.add(environment)
         environment.role = await self.roles.assume(function)
@@ -246,7 +310,7 @@ class WarmPool:
 
     async def _evict_idle(self) -> bool:
         """At the cap, make room by stopping the least recently used idle environment."""
-        idle = [e for environments in self._idle.values() for e in environments]
+        idle = [e for es in self._idle.values() for e in es if not e.provisioned]
         if not idle:
             return False
         await self._retire(min(idle, key=lambda e: e.last_used))
@@ -275,10 +339,12 @@ class WarmPool:
         return seen is not None and seen[1] != revision
 
     async def retire_idle(self) -> None:
-        """Stop environments idle for longer than the keep-alive."""
+        """Stop environments idle for longer than the keep-alive (provisioned ones stay)."""
         cutoff = time.monotonic() - self.keep_alive_s
         for environments in list(self._idle.values()):
-            for environment in [e for e in environments if e.last_used < cutoff]:
+            for environment in [
+                e for e in environments if e.last_used < cutoff and not e.provisioned
+            ]:
                 await self._retire(environment)
 
     async def _retire_idle_forever(self) -> None:
@@ -293,3 +359,19 @@ def _rejected(
     return InvocationRejected(
         request_id=command.request_id, error_type=error_type, message=message, status=status
     )
+
+
+def _throttled(command: InvokeFunction, reason: ThrottleReason) -> Reply:
+    return InvocationRejected(
+        request_id=command.request_id,
+        error_type="TooManyRequestsException",
+        message=RATE_EXCEEDED,
+        status=429,
+        reason=reason,
+    )
+
+
+def _pick(idle: list[Environment]) -> Environment:
+    """A provisioned environment first, else the most recently used: the others may then
+    age out."""
+    return next((e for e in reversed(idle) if e.provisioned), idle[-1])

@@ -100,6 +100,8 @@ class RuntimeApi:
         self.on_hand_out = on_hand_out
         self.port = 0
         self.first_next_at = 0.0  # monotonic; the runtime finished init when it first asked
+        # Set once init is over: the first /next, an init error, or the API closed.
+        self.init_over = asyncio.Event()
         self._server: asyncio.Server | None = None
         self._current: Invocation | None = None
         self._waiting: _Connection | None = None  # the runtime's pending /next
@@ -130,10 +132,16 @@ class RuntimeApi:
             waiting, self._waiting = self._waiting, None
             self._hand_out(waiting, invocation)
 
+    @property
+    def init_error(self) -> Posted | None:
+        """What the runtime posted to /init/error with no invocation waiting, if it did."""
+        return self._init_error
+
     def close(self) -> None:
         """Stop serving: drop every connection, including a pending /next."""
         self._current = None
         self._waiting = None
+        self.init_over.set()
         if self._server is not None:
             self._server.close()
         for connection in list(self._connections):
@@ -165,6 +173,7 @@ class RuntimeApi:
     def _next(self, connection: _Connection) -> None:
         if not self.first_next_at:
             self.first_next_at = time.monotonic()
+            self.init_over.set()
         current = self._current
         if current is not None and not current.handed_out_at:
             self._hand_out(connection, current)
@@ -193,6 +202,7 @@ class RuntimeApi:
             current.result.set_result(posted)
         else:
             self._init_error = posted
+        self.init_over.set()
         connection.send(ACCEPTED)
 
     def _connected(self, connection: _Connection) -> None:

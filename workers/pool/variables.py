@@ -77,6 +77,7 @@ def reserved_variables(
     log_stream: str,
     session_token: str,
     role: RoleCredentials | None = None,
+    initialization_type: str = "on-demand",
 ) -> dict[str, str]:
     """The variables Lambda itself sets; `task_root` etc. are as the sandbox sees them. The
     credentials are the `role`'s, or placeholders with the environment's own session token."""
@@ -94,7 +95,7 @@ def reserved_variables(
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": function.version,
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
         "AWS_LAMBDA_LOG_GROUP_NAME": log_group_name(function),
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "AWS_LAMBDA_RUNTIME_API": runtime_api,

@@ -47,6 +47,7 @@ class LaunchSpec:
     endpoint_url: str  # AWS_ENDPOINT_URL: Tarn's endpoint, as the sandbox reaches it
     opt_dir: Path | None = None  # the function's layers merged in order: its /opt
     role: RoleCredentials | None = None  # the execution role's credentials, if assumed
+    initialization_type: str = "on-demand"  # or provisioned-concurrency
 
 
 class Sandbox(Protocol):

@@ -141,6 +141,7 @@ class DockerExecutor:
             log_stream=spec.log_stream,
             session_token=spec.session_token,
             role=spec.role,
+            initialization_type=spec.initialization_type,
         )
         # PATH, LANG and LD_LIBRARY_PATH come from the image; Lambda's clock is UTC.
         return environment_variables({"TZ": ":UTC"}, reserved, spec.function, spec.endpoint_url)

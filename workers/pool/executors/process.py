@@ -105,6 +105,7 @@ class ProcessExecutor:
             log_stream=spec.log_stream,
             session_token=spec.session_token,
             role=spec.role,
+            initialization_type=spec.initialization_type,
         )
         # Only PATH comes from the worker: its TARN_* and other settings stay out.
         opt = spec.opt_dir
