@@ -104,9 +104,7 @@ def test_create_without_code_is_a_usage_error(tarn: Tarn) -> None:
     assert result.stderr == "tarn: give the code: --zip FILE, --code DIR or --image URI\n"
 
 
-def test_create_publishes_a_version_when_asked(
-    tarn: Tarn, tmp_path: Path, stack: Stack
-) -> None:
+def test_create_publishes_a_version_when_asked(tarn: Tarn, tmp_path: Path, stack: Stack) -> None:
     name = unique_name("published")
     python_package(tmp_path, "def handler(e, c):\n    return 1\n")
     result = tarn("create", "-n", name, "--runtime", "python3.12", "--handler", "app.handler",

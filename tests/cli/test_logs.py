@@ -35,7 +35,9 @@ def test_logs_prints_the_invocations_lines(tarn: Tarn, tmp_path: Path) -> None:
     wait_for(lambda: "REPORT RequestId" in tarn("logs", "-n", name).stdout, what="the log")
     text = tarn("logs", "-n", name, "--since", "5m").stdout
     assert "hello from 1" in text
-    lines = [json.loads(line) for line in tarn("logs", "-n", name, "-o", "json").stdout.splitlines()]
+    lines = [
+        json.loads(line) for line in tarn("logs", "-n", name, "-o", "json").stdout.splitlines()
+    ]
     assert any(line["message"].startswith("hello from 1") for line in lines)
     assert all(set(line) == {"timestamp", "logStreamName", "message"} for line in lines)
 
@@ -45,9 +47,7 @@ def test_logs_of_a_function_without_logs_prints_nothing(tarn: Tarn) -> None:
     assert (result.returncode, result.stdout) == (0, "")
 
 
-def test_logs_follow_sees_a_new_invocation(
-    tarn: Tarn, tmp_path: Path, stack: Stack
-) -> None:
+def test_logs_follow_sees_a_new_invocation(tarn: Tarn, tmp_path: Path, stack: Stack) -> None:
     name = create_greeter(tarn, tmp_path)
     follower = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "lambda", "logs", "-n", name, "--follow"],
