@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import selectors
 import subprocess
 import sys
@@ -55,7 +56,6 @@ def test_logs_follow_sees_a_new_invocation(tarn: Tarn, tmp_path: Path, stack: St
         env=cli_env(stack.url),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
     )
     try:
         time.sleep(1.5)  # the follower is polling before the invocation
@@ -72,7 +72,9 @@ def test_logs_follow_sees_a_new_invocation(tarn: Tarn, tmp_path: Path, stack: St
         follower.stderr.close()
 
 
-def read_until(process: subprocess.Popen[str], text: str, timeout_s: float) -> str:
+def read_until(process: subprocess.Popen[bytes], text: str, timeout_s: float) -> str:
+    """What the process printed until `text`; raw reads, as a buffered reader would hold
+    lines the selector no longer reports."""
     assert process.stdout is not None
     seen = ""
     deadline = time.monotonic() + timeout_s
@@ -80,5 +82,5 @@ def read_until(process: subprocess.Popen[str], text: str, timeout_s: float) -> s
         selector.register(process.stdout, selectors.EVENT_READ)
         while text not in seen and time.monotonic() < deadline:
             if selector.select(timeout=deadline - time.monotonic()):
-                seen += process.stdout.readline()
+                seen += os.read(process.stdout.fileno(), 65536).decode()
     return seen
