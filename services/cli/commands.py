@@ -1,45 +1,79 @@
-"""The `tarn` command's arguments: `tarn up` runs the whole stack with embedded defaults."""
+"""The `tarn` command: `tarn up` runs the whole stack with embedded defaults, `tarn lambda ...`
+is a client of a running stack (services/cli/lambda_cli/)."""
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
+from enum import StrEnum
+from typing import Annotated
 
-from bus.settings import Settings, SettingsError
-from services.cli.supervisor import Supervisor
+import typer
 
-EXECUTORS = ("auto", "process", "docker")
+from services.cli.lambda_cli import app as lambda_app
+from services.cli.lambda_cli.failures import run_reporting_failures
 
+app = typer.Typer(
+    name="tarn",
+    help="AWS Lambda on your own machine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(lambda_app, name="lambda")
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="tarn", description="AWS Lambda on your own machine.")
-    commands = root.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="run the stack until Ctrl-C")
-    up.add_argument("--host", help="address the API binds (default 127.0.0.1)")
-    up.add_argument("--port", type=int, help="API port (default 4566)")
-    up.add_argument("--data-dir", help="where Redis data and unpacked code live")
-    up.add_argument("--redis-url", help="use this Redis instead of starting a private one")
-    up.add_argument("--executor", choices=EXECUTORS, help="how functions run (default auto)")
-    up.add_argument(
-        "--aws-endpoint",
-        metavar="URL",
-        help="AWS-compatible endpoint for the other services (default: start a moto server)",
-    )
-    return root
+# Read by `tarn lambda`, not a setting of the stack: `tarn up` must not refuse it as misspelt.
+CLIENT_VARIABLES = ("TARN_ENDPOINT",)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parser().parse_args(argv)
+class Executor(StrEnum):
+    auto = "auto"
+    process = "process"
+    docker = "docker"
+
+
+@app.command(epilog="Example: tarn up --port 4566 --executor process")
+def up(
+    host: Annotated[
+        str | None, typer.Option(help="address the API binds (default 127.0.0.1)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="API port (default 4566)")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="where Redis data and unpacked code live")
+    ] = None,
+    redis_url: Annotated[
+        str | None, typer.Option(help="use this Redis instead of starting a private one")
+    ] = None,
+    executor: Annotated[
+        Executor | None, typer.Option(help="how functions run (default auto)")
+    ] = None,
+    aws_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="AWS-compatible endpoint for the other services (default: start a moto server)",
+        ),
+    ] = None,
+) -> None:
+    """Run the stack until Ctrl-C. Every option is also a TARN_* variable (TARN_PORT=4600)."""
+    from bus.settings import Settings, SettingsError
+    from services.cli.supervisor import Supervisor
+
+    environ = {k: v for k, v in os.environ.items() if k not in CLIENT_VARIABLES}
     try:
         settings = Settings.from_env(
-            host=args.host,
-            port=args.port,
-            data_dir=args.data_dir,
-            redis_url=args.redis_url,
-            executor=args.executor,
-            aws_endpoint=args.aws_endpoint,
+            environ,
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            redis_url=redis_url,
+            executor=executor.value if executor else None,
+            aws_endpoint=aws_endpoint,
         )
     except SettingsError as exc:
         raise SystemExit(f"tarn: {exc}") from None
     # `auto` becomes docker or process once the supervisor has asked for a Docker engine.
     sys.exit(Supervisor(settings).run())
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_reporting_failures(lambda: app(args=argv, prog_name="tarn"))
