@@ -140,6 +140,11 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terraform]:
         "TF_LOG": os.environ.get("TF_LOG", "DEBUG"),  # the provider's HTTP calls, for failures
         "TF_LOG_PATH": str(folder / "terraform.log"),
         "AWS_EC2_METADATA_DISABLED": "true",
+        # The typical stack's services that the page's provider block names no endpoint for.
+        **{
+            f"AWS_ENDPOINT_URL_{service}": stack.url
+            for service in ("DYNAMODB", "CLOUDWATCH_LOGS", "STS")
+        },
     }
     env.pop("TF_PLUGIN_CACHE_DIR", None)
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):

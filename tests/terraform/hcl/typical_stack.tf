@@ -1,29 +1,9 @@
-# A typical Lambda stack, applied together with docs_example.tf (the product page's example):
-# every resource here uses the aliased provider "aws.full", which adds the DynamoDB,
-# CloudWatch Logs and STS endpoints.
+# A typical Lambda stack, applied together with docs_example.tf (the product page's example)
+# on its provider: the services that provider names no endpoint for (DynamoDB, CloudWatch
+# Logs, STS) reach Tarn through the AWS_ENDPOINT_URL_* variables the test sets.
 
-provider "aws" {
-  alias                       = "full"
-  region                      = "us-east-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_requesting_account_id  = true
-
-  endpoints {
-    lambda   = "http://127.0.0.1:4566"
-    sqs      = "http://127.0.0.1:4566"
-    iam      = "http://127.0.0.1:4566"
-    dynamodb = "http://127.0.0.1:4566"
-    logs     = "http://127.0.0.1:4566"
-    sts      = "http://127.0.0.1:4566"
-  }
-}
 
 resource "aws_iam_role" "orders" {
-  provider = aws.full
-
   name = "orders-role"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
@@ -36,15 +16,11 @@ resource "aws_iam_role" "orders" {
 }
 
 resource "aws_cloudwatch_log_group" "orders" {
-  provider = aws.full
-
   name              = "/aws/lambda/orders"
   retention_in_days = 7
 }
 
 resource "aws_lambda_layer_version" "greeting" {
-  provider = aws.full
-
   layer_name          = "greeting"
   filename            = "layer.zip"
   source_code_hash    = filebase64sha256("layer.zip")
@@ -52,8 +28,6 @@ resource "aws_lambda_layer_version" "greeting" {
 }
 
 resource "aws_lambda_function" "orders" {
-  provider = aws.full
-
   function_name                  = "orders"
   role                           = aws_iam_role.orders.arn
   handler                        = "index.handler"
@@ -79,16 +53,12 @@ resource "aws_lambda_function" "orders" {
 }
 
 resource "aws_lambda_alias" "live" {
-  provider = aws.full
-
   name             = "live"
   function_name    = aws_lambda_function.orders.function_name
   function_version = aws_lambda_function.orders.version
 }
 
 resource "aws_lambda_permission" "sns" {
-  provider = aws.full
-
   statement_id  = "AllowSNS"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.orders.function_name
@@ -98,8 +68,6 @@ resource "aws_lambda_permission" "sns" {
 }
 
 resource "aws_lambda_function_url" "live" {
-  provider = aws.full
-
   function_name      = aws_lambda_function.orders.function_name
   qualifier          = aws_lambda_alias.live.name
   authorization_type = "NONE"
@@ -112,14 +80,10 @@ resource "aws_lambda_function_url" "live" {
 }
 
 resource "aws_sqs_queue" "failures" {
-  provider = aws.full
-
   name = "orders-failures"
 }
 
 resource "aws_lambda_function_event_invoke_config" "live" {
-  provider = aws.full
-
   function_name                = aws_lambda_function.orders.function_name
   qualifier                    = aws_lambda_alias.live.name
   maximum_retry_attempts       = 1
@@ -133,8 +97,6 @@ resource "aws_lambda_function_event_invoke_config" "live" {
 }
 
 resource "aws_dynamodb_table" "orders" {
-  provider = aws.full
-
   name             = "orders"
   billing_mode     = "PAY_PER_REQUEST"
   hash_key         = "id"
@@ -148,8 +110,6 @@ resource "aws_dynamodb_table" "orders" {
 }
 
 resource "aws_lambda_event_source_mapping" "orders" {
-  provider = aws.full
-
   event_source_arn  = aws_dynamodb_table.orders.stream_arn
   function_name     = aws_lambda_alias.live.arn
   starting_position = "LATEST"
