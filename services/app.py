@@ -7,7 +7,7 @@ import uuid
 
 import anyio
 from hypercorn.typing import ASGIFramework
-from quart import Quart, Response
+from quart import Quart, Response, request
 
 from bus.connection import connect
 from bus.quotas import REQUEST_BYTES
@@ -62,9 +62,18 @@ def create_app(settings: Settings) -> Quart:
     for module in BLUEPRINT_MODULES:
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
+    app.before_request(_receive_whole_body)
     app.after_request(_add_request_id)
     _manage_lifetimes(app, settings)
     return app
+
+
+async def _receive_whole_body() -> None:
+    """Take in the whole request body before answering, also where the operation reads none
+    (a GET sent with a body): an answer sent while body bytes are still unread makes the
+    server drop the connection, and a client that reuses it fails with a reset connection."""
+    if request.content_length or "Transfer-Encoding" in request.headers:
+        await request.get_data()
 
 
 async def _add_request_id(response: Response) -> Response:
