@@ -11,6 +11,16 @@ system-deps:
 	@command -v node >/dev/null || { \
 		echo "installing nodejs (Debian package)"; \
 		apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
+	@# The process executor's Ruby, Java and Go functions: Debian's ruby, JDK and golang.
+	@command -v ruby >/dev/null || { \
+		echo "installing ruby (Debian package)"; \
+		apt-get update -qq && apt-get install -y -qq ruby >/dev/null; }
+	@command -v javac >/dev/null || { \
+		echo "installing default-jdk-headless (Debian package)"; \
+		apt-get update -qq && apt-get install -y -qq default-jdk-headless >/dev/null; }
+	@command -v go >/dev/null || { \
+		echo "installing golang (Debian package)"; \
+		apt-get update -qq && apt-get install -y -qq golang >/dev/null; }
 	@# The Docker tests build stand-in runtime images from a Debian root file system.
 	@command -v debootstrap >/dev/null || { \
 		echo "installing debootstrap (Debian package)"; \

@@ -67,6 +67,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     image_overrides: str = ""
     # missing: pull an absent image once | always: on every provision
     image_pull: Literal["missing", "always"] = "missing"
+    # The process executor's prepared runtimes (a Python environment per version with
+    # awslambdaric, the compiled Java client); empty: <data_dir>/runtimes.
+    runtimes_dir: str = ""
     # The Parameters and Secrets extension each pool worker serves on 127.0.0.1 (AWS's port;
     # 0: any free port). Functions find it in PARAMETERS_SECRETS_EXTENSION_HTTP_PORT.
     extension_port: int = 2773
@@ -81,6 +84,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def code_dir(self) -> Path:
         return Path(self.data_dir) / "code"
+
+    @property
+    def local_runtimes_dir(self) -> Path:
+        return Path(self.runtimes_dir or Path(self.data_dir) / "runtimes")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

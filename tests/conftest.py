@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -114,6 +115,11 @@ class Stack:
             return None
 
 
+# Python environments and the Java client, prepared once per machine for every test session:
+# their names carry what went into them (versions, a hash of the sources).
+RUNTIMES_DIR = Path(tempfile.gettempdir()) / "tarn-test-runtimes"
+
+
 def start_stack(
     data_dir: Path, log_path: Path, port: int | None = None, settings: dict[str, str] | None = None
 ) -> Stack:
@@ -121,6 +127,7 @@ def start_stack(
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TARN_")}
     env["TARN_ASYNC_RETRY_BASE_S"] = "0.2"  # retries after 0.2 s, then 0.4 s, not minutes
+    env["TARN_RUNTIMES_DIR"] = str(RUNTIMES_DIR)
     env.update(settings or {})
     process = spawn(
         [

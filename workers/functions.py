@@ -10,6 +10,7 @@ import logging
 import uuid
 from typing import assert_never
 
+import anyio
 import msgspec
 
 from bus.archives import CodeError
@@ -21,12 +22,15 @@ from workers.code import ensure_unpacked
 from workers.consumers import adopt_orphans
 from workers.context import WorkerContext
 from workers.docker.provisioning import IMAGE_FAILURE_CODE, ImageProvisioner
+from workers.pool.executors.base import UnsupportedFunction
+from workers.pool.interpreters import LocalRuntimes
 
 log = logging.getLogger("tarn.functions")
 
 GROUP = "functions"
 CONCURRENCY = 8
 ZIP_FAILURE_CODE = "InvalidZipFileException"
+RUNTIME_FAILURE_CODE = "InvalidRuntime"
 # Why a version cannot run, and its StateReasonCode.
 Failure = tuple[str, str]
 
@@ -41,7 +45,9 @@ class FunctionManager:
             settings, keys, stream=keys.function_commands, group=GROUP, consumer=context.consumer
         )
         self.consumer = StreamConsumer(context.redis, config, FUNCTION_COMMANDS)
-        self.images = ImageProvisioner(settings) if settings.executor == "docker" else None
+        docker = settings.executor == "docker"
+        self.images = ImageProvisioner(settings) if docker else None
+        self.runtimes = None if docker else LocalRuntimes(settings.local_runtimes_dir)
 
     async def run(self) -> None:
         await adopt_orphans(self.consumer)
@@ -87,6 +93,19 @@ class FunctionManager:
             reason = await self.images.ensure(record)
             if reason is not None:
                 return reason, IMAGE_FAILURE_CODE
+        if self.runtimes is not None and record.package_type == "Zip" and record.runtime:
+            return await self._prepare_runtime(self.runtimes, record.runtime)
+        return None
+
+    async def _prepare_runtime(self, runtimes: LocalRuntimes, runtime: str) -> Failure | None:
+        """The process executor's interpreter for `runtime`, prepared now (a Python
+        environment, the Java client) so that the first invoke does not wait for it."""
+        if runtime.startswith("provided"):
+            return None
+        try:
+            await anyio.to_thread.run_sync(runtimes.interpreter, runtime)
+        except UnsupportedFunction as exc:
+            return str(exc), RUNTIME_FAILURE_CODE
         return None
 
 

@@ -29,7 +29,7 @@ from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.stores import BlobStore
 from bus.streams import publish
-from tests.conftest import free_port, spawn
+from tests.conftest import RUNTIMES_DIR, free_port, spawn
 from tests.functions import zip_of
 from tests.waiting import wait_for
 from workers.context import WorkerContext
@@ -117,6 +117,7 @@ async def running_pool(
         region=REGION,
         aws_endpoint=aws_endpoint,
         extension_port=0,  # several pools run at once: each takes a free port
+        runtimes_dir=str(RUNTIMES_DIR),
     )
     context = WorkerContext.create(settings, redis, "test-pool")
     pool = WarmPool(context, **options)

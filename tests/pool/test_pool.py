@@ -395,11 +395,11 @@ async def test_provided_runtime_without_bootstrap_is_invalid_entrypoint(redis, t
 
 async def test_a_runtime_the_process_executor_lacks_is_rejected(redis, tmp_path):
     async with running_pool(redis, tmp_path) as pool:
-        function = await pool.deploy({"Main.java": "class Main {}"}, runtime="java21")
+        function = await pool.deploy({"app.dll": "not really"}, runtime="dotnet8")
         reply = await pool.invoke(function)
     assert isinstance(reply, InvocationRejected)
     assert reply.error_type == "ServiceException"
-    assert "TARN_EXECUTOR=docker" in reply.message
+    assert "--executor docker" in reply.message
 
 
 async def test_missing_code_is_rejected_and_leaves_no_environment(redis, tmp_path):

@@ -148,4 +148,9 @@ def layer_paths(runtime: str, opt: str) -> dict[str, list[str]]:
             f"{opt}/nodejs/node{major}/node_modules",
             f"{opt}/nodejs/node_modules",
         ]
+    elif runtime.startswith("ruby"):
+        paths["RUBYLIB"] = [f"{opt}/ruby/lib"]
+        paths["GEM_PATH"] = [f"{opt}/ruby/gems/{runtime.removeprefix('ruby')}.0"]
+    elif runtime.startswith("java"):
+        paths["CLASSPATH"] = [f"{opt}/java/lib"]  # Tarn's Java client adds its jars
     return paths

@@ -16,7 +16,6 @@ import hashlib
 import io
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -33,7 +32,8 @@ from yarl import URL
 
 from workers.docker.engine import open_engine
 from workers.docker.images import image_present
-from workers.pool.executors.process import NODE_BOOTSTRAP
+from workers.pool import interpreters
+from workers.pool.interpreters import NODE_BOOTSTRAP
 
 HERE = Path(__file__).resolve().parent
 SUITE = "bookworm"
@@ -226,12 +226,7 @@ async def build_runtime(
 
 def install_ric(target: Path) -> None:
     """awslambdaric for the image's Python (3.11 on this base), whatever the host's is."""
-    machine = "aarch64" if platform.machine() in ("arm64", "aarch64") else "x86_64"
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target)]
-    command += ["--python-version", PYTHON_TAG, "--only-binary=:all:", "--no-compile"]
-    command += ["--root-user-action=ignore"]
-    command += ["--platform", f"manylinux2014_{machine}", f"awslambdaric=={ric_version()}"]
-    subprocess.run(command, check=True)
+    interpreters.install_ric(target, PYTHON_TAG, f"awslambdaric=={ric_version()}")
 
 
 async def build_function(docker: aiodocker.Docker, python_image: str) -> str:

@@ -17,7 +17,7 @@ def choose_executor(settings: Settings) -> Executor:
     """
     match settings.executor:
         case "auto" | "process":
-            return ProcessExecutor()
+            return ProcessExecutor(settings.local_runtimes_dir)
         case "docker":
             from workers.pool.executors.docker import DockerExecutor  # aiodocker only when used
 

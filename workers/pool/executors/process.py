@@ -7,20 +7,19 @@ worker's user, on its file system, with its Python (awslambdaric) and its `node`
 from __future__ import annotations
 
 import asyncio
-import importlib.util
+import logging
 import os
-import shutil
 import signal
-import sys
 from pathlib import Path
 
 import anyio
 
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
+from workers.pool.interpreters import NODE_BOOTSTRAP, LocalRuntimes, language
 from workers.pool.variables import environment_variables, layer_paths, reserved_variables
 
-RUNTIMES_DIR = Path(__file__).resolve().parent.parent / "runtimes"
-NODE_BOOTSTRAP = RUNTIMES_DIR / "nodejs" / "bootstrap.mjs"
+__all__ = ["NODE_BOOTSTRAP", "ProcessExecutor"]
+log = logging.getLogger("tarn.pool")
 READ_SIZE = 65_536
 
 # `python -m awslambdaric <handler>`, except that /next is always polled on the main thread.
@@ -36,19 +35,20 @@ bootstrap.run(sys.argv[1], LambdaRuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_AP
 
 
 class ProcessExecutor:
-    """Starts awslambdaric (as `python -m awslambdaric`), our Node.js bootstrap, or `bootstrap`."""
+    """Starts awslambdaric, Tarn's Node.js, Ruby or Java bootstrap, or the code's `bootstrap`,
+    on this machine's interpreter for the runtime (see interpreters.py)."""
 
     bind_host = "127.0.0.1"
 
-    def __init__(self, *, python: str | None = None, node: str | None = None) -> None:
-        self.python = python or sys.executable
-        self._node = node
+    def __init__(self, runtimes_dir: Path) -> None:
+        self.runtimes = LocalRuntimes(runtimes_dir)
+        self._warned: set[str] = set()
 
     def runtime_api_address(self, port: int) -> str:
         return f"127.0.0.1:{port}"
 
     async def start(self, spec: LaunchSpec, output: OutputSink) -> ProcessSandbox:
-        argv, runtime_dir = self.command(spec)
+        argv, runtime_dir = await self.command(spec, output)
         variables = self.variables(spec, runtime_dir)
         read_fd, write_fd = os.pipe()
         try:
@@ -68,31 +68,26 @@ class ProcessExecutor:
             os.close(write_fd)
         return ProcessSandbox(process, read_fd, output)
 
-    def command(self, spec: LaunchSpec) -> tuple[list[str], Path]:
+    async def command(self, spec: LaunchSpec, output: OutputSink) -> tuple[list[str], Path]:
         """The bootstrap to run and the runtime's own folder (LAMBDA_RUNTIME_DIR)."""
         runtime = spec.function.runtime or ""
         if spec.function.package_type != "Zip" or not runtime:
             raise UnsupportedFunction(
                 "the process executor runs .zip functions only; set TARN_EXECUTOR=docker"
             )
-        if runtime.startswith("python"):
-            handler = spec.function.handler or ""
-            return [self.python, "-c", PYTHON_LAUNCHER, handler], _ric_dir()
-        if runtime.startswith("nodejs"):
-            return [self.node, str(NODE_BOOTSTRAP)], NODE_BOOTSTRAP.parent
         if runtime.startswith("provided"):
             return [str(_code_bootstrap(spec.code_dir, spec.opt_dir))], spec.code_dir
-        raise UnsupportedFunction(
-            f"the process executor cannot run {runtime}; set TARN_EXECUTOR=docker"
-        )
-
-    @property
-    def node(self) -> str:
-        if self._node is None:
-            self._node = shutil.which("node") or ""
-        if not self._node:
-            raise UnsupportedFunction("node is not on PATH; the process executor needs it")
-        return self._node
+        # Preparing one (a Python environment, the Java client) is done once, in a thread.
+        interpreter = await anyio.to_thread.run_sync(self.runtimes.interpreter, runtime)
+        if interpreter.warning:
+            output(f"WARNING: {interpreter.warning}\n".encode())
+            if runtime not in self._warned:
+                self._warned.add(runtime)
+                log.warning("%s", interpreter.warning)
+        argv = list(interpreter.command)
+        if language(runtime) == "python":
+            argv += ["-c", PYTHON_LAUNCHER, spec.function.handler or ""]
+        return argv, interpreter.runtime_dir
 
     def variables(self, spec: LaunchSpec, runtime_dir: Path) -> dict[str, str]:
         task_root = str(spec.code_dir)
@@ -121,6 +116,8 @@ class ProcessExecutor:
             "PYTHONPATH": ":".join([task_root, *layers.get("PYTHONPATH", ())]),
             "NODE_PATH": ":".join([*layers.get("NODE_PATH", ()), task_root]),
         }
+        for name, paths in layers.items():  # RUBYLIB, GEM_PATH, CLASSPATH: the layers only
+            defaults.setdefault(name, ":".join(paths))
         return environment_variables(defaults, reserved, spec.function, spec.endpoint_url)
 
     async def aclose(self) -> None:
@@ -132,13 +129,6 @@ def _open_status(pid: int) -> int:
         return os.open(f"/proc/{pid}/status", os.O_RDONLY)
     except OSError:
         return -1  # not Linux: REPORT shows 0 MB
-
-
-def _ric_dir() -> Path:
-    spec = importlib.util.find_spec("awslambdaric")
-    if spec is None or spec.origin is None:
-        raise UnsupportedFunction("awslambdaric is not installed; the Python runtimes need it")
-    return Path(spec.origin).parent
 
 
 def _code_bootstrap(code_dir: Path, opt_dir: Path | None) -> Path:
