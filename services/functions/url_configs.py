@@ -172,13 +172,9 @@ def function_url(context: ApiContext, url_id: str) -> str:
 def _url_ref(function_name: str) -> FunctionRef:
     """The function and alias of a URL request; a version or $LATEST is AWS's model error."""
     ref = function_ref(function_name)
-    if ref.qualifier is not None and re.fullmatch(QUALIFIER_PATTERN, ref.qualifier) is None:
+    if ref.qualifier is not None:
         problems = Problems()
-        problems.add(
-            ref.qualifier,
-            "qualifier",
-            f"Member must satisfy regular expression pattern: {QUALIFIER_PATTERN}",
-        )
+        problems.pattern(ref.qualifier, "qualifier", QUALIFIER_PATTERN)
         problems.raise_any()
     return ref
 

@@ -24,6 +24,7 @@ from services.errors import (
     ResourceNotFoundException,
 )
 from services.functions.refs import (
+    MAX_QUALIFIER_LENGTH,
     QUALIFIER_PATTERN,
     FunctionRef,
     function_arn,
@@ -51,7 +52,6 @@ ORG_ID_PATTERN = r"o-[a-z0-9]{10,32}"
 AUTH_TYPES = ("NONE", "AWS_IAM")
 # The qualifier rule AWS reports for the policy operations.
 
-MAX_QUALIFIER = 128
 # The maximum size of a function's policy document, in bytes.
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 MAX_POLICY_BYTES = 20_480
@@ -158,15 +158,10 @@ async def remove_permission(function_name: str, statement_id: str) -> Response:
 def policy_ref(function_name: str) -> FunctionRef:
     """The function and qualifier of a policy request, the qualifier checked as AWS does."""
     ref = function_ref(function_name)
-    if ref.qualifier is not None:
+    if ref.qualifier is not None:  # also one given in the function name, not only ?Qualifier
         problems = Problems()
-        problems.max_length(ref.qualifier, "qualifier", MAX_QUALIFIER)
-        if re.fullmatch(r"[a-zA-Z0-9$_-]+", ref.qualifier) is None:
-            problems.add(
-                ref.qualifier,
-                "qualifier",
-                f"Member must satisfy regular expression pattern: {QUALIFIER_PATTERN}",
-            )
+        problems.max_length(ref.qualifier, "qualifier", MAX_QUALIFIER_LENGTH)
+        problems.pattern(ref.qualifier, "qualifier", QUALIFIER_PATTERN)
         problems.raise_any()
     return ref
 
