@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from typing import ClassVar
 
-from quart import Quart, Response
+from quart import Quart, Response, request
 from werkzeug.exceptions import HTTPException
 
 from bus.quotas import REQUEST_BYTES
+from services.operations import operation_named
 from services.responses import json_response
 
 log = logging.getLogger("tarn.api")
@@ -187,6 +188,9 @@ async def _render_http_error(error: HTTPException) -> Response:
             )
         )
     if error.code in (404, 405):
+        operation = operation_named(request.method, request.path)
+        if operation is not None:  # in botocore's model, but no blueprint serves it
+            return render(InvalidParameterValueException(f"Tarn does not support {operation}."))
         return render(UnknownOperationException("Unknown operation"))
     if error.code is not None and error.code < 500:
         return render(InvalidRequestContentException(error.description or "Bad request"))
