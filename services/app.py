@@ -31,6 +31,7 @@ from services.permissions import functions as function_permissions
 from services.permissions import layers as layer_permissions
 from services.proxy import CompanionProxy
 from services.routing import Router
+from services.urls import serving as function_urls
 
 BLUEPRINT_MODULES = (
     management,
@@ -50,6 +51,7 @@ BLUEPRINT_MODULES = (
     concurrency,
     function_settings,
     account,
+    function_urls,
     unsupported,
 )
 
@@ -77,7 +79,7 @@ def create_endpoint(settings: Settings) -> ASGIFramework:
     """What the port serves: the app for Lambda, the companion for every other AWS service."""
     app = create_app(settings)
     if not settings.aws_endpoint:
-        return app
+        return Router(app, None)
     proxy = CompanionProxy(settings.aws_endpoint)
     app.after_serving(proxy.aclose)
     return Router(app, proxy)
