@@ -23,6 +23,7 @@ from services.functions import (
     invoke,
     management,
     packages,
+    streaming,
     url_configs,
     versions,
 )
@@ -37,6 +38,7 @@ BLUEPRINT_MODULES = (
     management,
     packages,
     invoke,
+    streaming,
     versions,
     aliases,
     layers,

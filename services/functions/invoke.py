@@ -55,7 +55,7 @@ async def invoke(function_name: str) -> Response:
         )
     is_event = invocation_type == "Event"
     limit = context.settings.async_max_payload_bytes if is_event else SYNC_PAYLOAD_BYTES
-    payload = await _payload(limit)
+    payload = await read_payload(limit)
     record, invoked_arn = await resolve_target(context, function_ref(function_name))
     if invocation_type == "DryRun":
         return Response(b"", status=204)
@@ -70,7 +70,7 @@ async def invoke(function_name: str) -> Response:
 async def invoke_async(function_name: str) -> Response:
     """The deprecated InvokeAsync: an Event invocation that answers `{"Status": 202}`."""
     context = api()
-    payload = await _payload(context.settings.async_max_payload_bytes, "InvokeAsync")
+    payload = await read_payload(context.settings.async_max_payload_bytes, "InvokeAsync")
     record, invoked_arn = await resolve_target(context, function_ref(function_name))
     request_id = await _enqueue(context, function_name, record, invoked_arn, payload)
     response = json_response({"Status": 202}, 202)
@@ -100,7 +100,7 @@ async def _enqueue(
     return request_id
 
 
-async def _payload(limit: int, operation: str = "InvokeFunction") -> bytes:
+async def read_payload(limit: int, operation: str = "InvokeFunction") -> bytes:
     if (request.content_length or 0) > limit:
         raise _too_large(limit, operation)
     payload = await read_body()

@@ -29,6 +29,7 @@ from bus.messages import (
     Reply,
     ThrottleReason,
 )
+from bus.quotas import STREAM_RESPONSE_BYTES
 from bus.records import FunctionVersion, LayerCode
 from bus.replies import send_reply
 from bus.streams import StreamConsumer, consumer_config
@@ -37,12 +38,19 @@ from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper
 from workers.pool.concurrency import ConcurrencyLimits, Slot, Throttled
 from workers.pool.credentials import RoleSessions
-from workers.pool.environments import Environment, Outcome, State, environment_key
+from workers.pool.environments import (
+    Environment,
+    Outcome,
+    State,
+    environment_key,
+    error_body,
+)
 from workers.pool.executors import choose_executor
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
 from workers.pool.extension import ParametersSecretsExtension
 from workers.pool.layers import ensure_opt, opt_key
 from workers.pool.provisioned import Provisioner
+from workers.pool.response_streams import RedisResponseSink
 
 log = logging.getLogger("tarn.pool")
 
@@ -175,7 +183,7 @@ class WarmPool:
         if environment is None:  # this process's environments are all busy
             return _throttled(command, "ConcurrentInvocationLimitExceeded")
         try:
-            outcome = await self._run(environment, command)
+            outcome = await self._run_streaming(environment, command)
         except (UnsupportedFunction, CodeError) as exc:
             return _rejected(command, "ServiceException", str(exc), 500)
         finally:
@@ -188,13 +196,36 @@ class WarmPool:
             log_tail=outcome.log_tail if command.log_tail else None,
         )
 
-    async def _run(self, environment: Environment, command: InvokeFunction) -> Outcome:
+    async def _run_streaming(self, environment: Environment, command: InvokeFunction) -> Outcome:
+        """Run it; a streamed response goes to the command's response stream as it comes, all
+        of it before the reply."""
+        if not command.stream:
+            return await self._run(environment, command, None)
+        sink = RedisResponseSink(self.redis, command.reply_to)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(sink.run)
+            try:
+                outcome = await self._run(environment, command, sink)
+            finally:
+                sink.close()
+        if sink.overflowed:
+            message = (
+                "Response payload size exceeded maximum allowed payload size "
+                f"({STREAM_RESPONSE_BYTES} bytes)."
+            )
+            body = error_body("Function.ResponseSizeTooLarge", message)
+            return Outcome(body, "Unhandled", outcome.log_tail)
+        return outcome
+
+    async def _run(
+        self, environment: Environment, command: InvokeFunction, sink: RedisResponseSink | None
+    ) -> Outcome:
         if environment.new:
             try:
                 await self._start(environment)
             except LaunchError as exc:
                 return environment.launch_failed(command.request_id, exc)
-        return await environment.invoke(command)
+        return await environment.invoke(command, sink)
 
     async def _start(self, environment: Environment) -> None:
         function = environment.function
