@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -123,6 +123,7 @@ class HttpResult:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    chunks: AsyncIterator[bytes] | None = None  # a streamed body, instead of `body`
 
 
 class BadResponse(ValueError):

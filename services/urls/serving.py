@@ -13,15 +13,17 @@ from quart import Blueprint, Response, request
 
 from bus.messages import InvocationCompleted, InvocationRejected, Reply
 from bus.quotas import SYNC_PAYLOAD_BYTES
-from bus.records import LATEST, FunctionUrlConfig
+from bus.records import LATEST, FunctionUrlConfig, FunctionVersion
 from services.context import ApiContext, api
 from services.errors import LambdaError
 from services.functions.invoke import resolve_target, trace_id
 from services.functions.refs import FunctionRef
+from services.functions.streaming import start_streamed
 from services.requests import read_body
 from services.routing import URL_PATH, URL_SCOPE
 from services.urls import access
 from services.urls.events import BadResponse, HttpResult, UrlRequest, event, http_result
+from services.urls.streamed import streamed_result
 
 blueprint = Blueprint("function_urls", __name__)
 
@@ -92,10 +94,28 @@ async def _invoke(
         record, invoked_arn = await resolve_target(context, _target(config))
     except LambdaError:
         return INTERNAL
+    if config.invoke_mode == "RESPONSE_STREAM":
+        return await _stream(context, record, invoked_arn, payload, request_id)
     reply = await context.inbox.invoke(
         record, payload, request_id=request_id, invoked_arn=invoked_arn, trace_id=trace_id()
     )
     return _result_of(reply)
+
+
+async def _stream(
+    context: ApiContext,
+    record: FunctionVersion,
+    invoked_arn: str,
+    payload: bytes,
+    request_id: str,
+) -> HttpResult:
+    items = await start_streamed(context, record, invoked_arn, payload, request_id)
+    try:
+        result = await streamed_result(await anext(items), items)
+    except BadResponse:
+        await items.aclose()
+        return BAD_GATEWAY
+    return result if isinstance(result, HttpResult) else _result_of(result)
 
 
 def _result_of(reply: Reply | None) -> HttpResult:
@@ -144,7 +164,8 @@ async def _url_request(context: ApiContext, url_id: str) -> UrlRequest:
 
 
 def _respond(result: HttpResult, method: str) -> Response:
-    response = Response(b"" if method == "HEAD" else result.body, status=result.status)
+    body = result.chunks if result.chunks is not None else result.body
+    response = Response(b"" if method == "HEAD" else body, status=result.status)
     response.headers.clear()
     for name, value in result.headers:
         response.headers.add(name, value)

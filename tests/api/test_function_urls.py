@@ -160,9 +160,7 @@ def test_iam_url_takes_only_sigv4_signed_requests(stack, lambda_client) -> None:
     authorizer = signed.json()["requestContext"]["authorizer"]
     assert authorizer["iam"]["accessKey"] == "AKIDEXAMPLE"
     host = urlsplit(url).netloc
-    by_host = httpx.get(
-        f"{stack.url}/echo", headers=_signed(f"http://{host}/echo", "test", host)
-    )
+    by_host = httpx.get(f"{stack.url}/echo", headers=_signed(f"http://{host}/echo", "test", host))
     assert by_host.status_code == 200, by_host.text
 
 
