@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -204,3 +205,14 @@ def test_deleted_url_is_forbidden(stack, lambda_client, method: str) -> None:
     name, url = _url_function(lambda_client)
     lambda_client.delete_function_url_config(FunctionName=name)
     assert httpx.request(method, _path_form(stack, url) + "/plain").status_code == 403
+
+
+def test_throttled_url_answers_429_and_oversized_requests_413(stack, lambda_client) -> None:
+    name, url = _url_function(lambda_client)
+    base = _path_form(stack, url)
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    time.sleep(1.2)  # the pool reads reservations once a second (workers/pool/concurrency.py)
+    throttled = httpx.get(base + "/plain", timeout=60)
+    assert throttled.status_code == 429
+    too_large = httpx.post(base + "/echo", content=b"x" * 6_291_457, timeout=60)
+    assert too_large.status_code == 413

@@ -4,6 +4,7 @@ functions whose chunks must arrive while the function still runs."""
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import httpx
@@ -128,3 +129,37 @@ def test_a_python_url_answers_in_either_invoke_mode(stack, lambda_client, mode: 
     _allow_anyone(lambda_client, name)
     response = httpx.get(_path_form(stack, url) + "/", timeout=60)
     assert (response.status_code, response.text) == (202, "ok")
+
+
+SHELL_BOOTSTRAP = """#!/bin/bash
+set -euo pipefail
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true; do
+  HEADERS=$(mktemp)
+  curl -sS -D "$HEADERS" -o /dev/null "$API/next"
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  for i in 0 1 2; do printf 'line%s;' "$i"; sleep 0.4; done |
+    curl -sS -o /dev/null -X POST -T - -H 'Expect:' -H 'Transfer-Encoding: chunked' \\
+      -H 'Lambda-Runtime-Function-Response-Mode: streaming' "$API/$ID/response"
+done
+"""
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_a_provided_shell_runtime_streams_through_the_runtime_api(lambda_client) -> None:
+    name = unique_name("stream")
+    lambda_client.create_function(
+        FunctionName=name,
+        Runtime="provided.al2023",
+        Role=ROLE,
+        Handler="unused",
+        Code={"ZipFile": zip_of({"bootstrap": SHELL_BOOTSTRAP}, {"bootstrap": 0o755})},
+    )
+    lambda_client.get_waiter("function_active_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    events = _events(lambda_client, name)
+    chunks = [(at, e["PayloadChunk"]["Payload"]) for at, e in events if "PayloadChunk" in e]
+    assert b"".join(payload for _, payload in chunks) == b"line0;line1;line2;"
+    assert chunks[-1][0] - chunks[0][0] > 0.6
+    assert "ErrorCode" not in events[-1][1]["InvokeComplete"]

@@ -29,7 +29,6 @@ from bus.messages import (
     Reply,
     ThrottleReason,
 )
-from bus.quotas import STREAM_RESPONSE_BYTES
 from bus.records import FunctionVersion, LayerCode
 from bus.replies import send_reply
 from bus.streams import StreamConsumer, consumer_config
@@ -38,13 +37,7 @@ from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper
 from workers.pool.concurrency import ConcurrencyLimits, Slot, Throttled
 from workers.pool.credentials import RoleSessions
-from workers.pool.environments import (
-    Environment,
-    Outcome,
-    State,
-    environment_key,
-    error_body,
-)
+from workers.pool.environments import Environment, Outcome, State, environment_key
 from workers.pool.executors import choose_executor
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
 from workers.pool.extension import ParametersSecretsExtension
@@ -208,14 +201,7 @@ class WarmPool:
                 outcome = await self._run(environment, command, sink)
             finally:
                 sink.close()
-        if sink.overflowed:
-            message = (
-                "Response payload size exceeded maximum allowed payload size "
-                f"({STREAM_RESPONSE_BYTES} bytes)."
-            )
-            body = error_body("Function.ResponseSizeTooLarge", message)
-            return Outcome(body, "Unhandled", outcome.log_tail)
-        return outcome
+        return sink.overflowed_outcome(outcome) if sink.overflowed else outcome
 
     async def _run(
         self, environment: Environment, command: InvokeFunction, sink: RedisResponseSink | None

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from bus.quotas import STREAM_RESPONSE_BYTES
 from bus.response_streams import CHUNK, HEAD
+from workers.pool.environments import Outcome, error_body
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,16 @@ class RedisResponseSink:
             self._paused = True
             self._transport.pause_reading()
         self._wake.set()
+
+    @staticmethod
+    def overflowed_outcome(outcome: Outcome) -> Outcome:
+        """What a function that streamed more than AWS allows gets instead of `outcome`."""
+        message = (
+            "Response payload size exceeded maximum allowed payload size "
+            f"({STREAM_RESPONSE_BYTES} bytes)."
+        )
+        body = error_body("Function.ResponseSizeTooLarge", message)
+        return Outcome(body, "Unhandled", outcome.log_tail)
 
     def close(self) -> None:
         """No more chunks: `run()` returns once the queued ones are appended."""
