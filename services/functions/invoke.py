@@ -46,13 +46,7 @@ INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
 @blueprint.post("/2015-03-31/functions/<function_name>/invocations")
 async def invoke(function_name: str) -> Response:
     context = api()
-    invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
-    if invocation_type not in INVOCATION_TYPES:
-        raise constraint(
-            invocation_type,
-            "invocationType",
-            "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
-        )
+    invocation_type = invocation_type_of(INVOCATION_TYPES)
     is_event = invocation_type == "Event"
     limit = context.settings.async_max_payload_bytes if is_event else SYNC_PAYLOAD_BYTES
     payload = await read_payload(limit)
@@ -98,6 +92,18 @@ async def _enqueue(
     )
     await publish(context.redis, context.keys.async_invocations, ASYNC_COMMANDS, command)
     return request_id
+
+
+def invocation_type_of(allowed: tuple[str, ...]) -> str:
+    """The request's X-Amz-Invocation-Type (RequestResponse by default), one of `allowed`."""
+    invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+    if invocation_type not in allowed:
+        raise constraint(
+            invocation_type,
+            "invocationType",
+            f"Member must satisfy enum value set: [{', '.join(allowed)}]",
+        )
+    return invocation_type
 
 
 async def read_payload(limit: int, operation: str = "InvokeFunction") -> bytes:

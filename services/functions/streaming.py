@@ -29,8 +29,13 @@ from bus.replies import REPLY_MARGIN_S
 from bus.response_streams import Head, open_response_stream, read_response_stream
 from bus.streams import publish
 from services.context import ApiContext, api
-from services.errors import ServiceException, constraint, error_for
-from services.functions.invoke import read_payload, resolve_target, trace_id
+from services.errors import ServiceException, error_for
+from services.functions.invoke import (
+    invocation_type_of,
+    read_payload,
+    resolve_target,
+    trace_id,
+)
 from services.functions.refs import function_ref
 
 blueprint = Blueprint("streaming", __name__)
@@ -43,13 +48,7 @@ StreamItem = Head | bytes | Reply | None
 @blueprint.post("/2021-11-15/functions/<function_name>/response-streaming-invocations")
 async def invoke_with_response_stream(function_name: str) -> Response:
     context = api()
-    invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
-    if invocation_type not in INVOCATION_TYPES:
-        raise constraint(
-            invocation_type,
-            "invocationType",
-            "Member must satisfy enum value set: [RequestResponse, DryRun]",
-        )
+    invocation_type = invocation_type_of(INVOCATION_TYPES)
     payload = await read_payload(SYNC_PAYLOAD_BYTES, "InvokeWithResponseStream")
     record, invoked_arn = await resolve_target(context, function_ref(function_name))
     if invocation_type == "DryRun":
@@ -80,6 +79,7 @@ async def start_streamed(
     *,
     client_context: str | None = None,
     log_tail: bool = False,
+    trace: str | None = None,
 ) -> AsyncGenerator[StreamItem, None]:
     """Publish one streamed invocation; its response stream's items as they come."""
     key = context.keys.response_stream(request_id)
@@ -93,7 +93,7 @@ async def start_streamed(
         invoked_arn=invoked_arn,
         client_context=client_context,
         log_tail=log_tail,
-        trace_id=trace_id(),
+        trace_id=trace or trace_id(),
         stream=True,
     )
     await publish(context.redis, context.keys.invocations, INVOCATION_COMMANDS, command)

@@ -34,6 +34,7 @@ class UrlRequest:
     source_ip: str
     protocol: str = "HTTP/1.1"
     sent_path: str = "/"  # the path the client sent (and signed), whichever URL form
+    port: int = 80  # the server's
 
     @property
     def sent_url(self) -> str:
@@ -44,7 +45,9 @@ class UrlRequest:
         return next((value for key, value in self.headers if key == name), None)
 
 
-def event(request: UrlRequest, request_id: str, authorizer: dict[str, Any] | None) -> bytes:
+def event(
+    request: UrlRequest, request_id: str, trace_id: str, authorizer: dict[str, Any] | None
+) -> bytes:
     """The payload format 2.0 event of `request` (`authorizer`: the IAM caller, if signed)."""
     headers: dict[str, str] = {}
     cookies: list[str] = []
@@ -53,6 +56,11 @@ def event(request: UrlRequest, request_id: str, authorizer: dict[str, Any] | Non
             cookies += [c.strip() for c in value.split(";") if c.strip()]
         elif name not in HOP_HEADERS:
             headers[name] = f"{headers[name]},{value}" if name in headers else value
+    # What AWS's front end adds (its TLS ones aside: these URLs are plain HTTP).
+    headers["x-amzn-trace-id"] = trace_id
+    headers["x-forwarded-for"] = request.source_ip
+    headers["x-forwarded-proto"] = "http"
+    headers["x-forwarded-port"] = str(request.port)
     now = time.time()
     body: dict[str, Any] = {
         "version": "2.0",

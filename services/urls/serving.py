@@ -5,20 +5,21 @@ https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, cast
 
 from quart import Blueprint, Response, request
 
 from bus.messages import InvocationCompleted, InvocationRejected, Reply
 from bus.quotas import SYNC_PAYLOAD_BYTES
-from bus.records import LATEST, FunctionUrlConfig, FunctionVersion
+from bus.records import LATEST, FunctionUrlConfig
 from services.context import ApiContext, api
 from services.errors import LambdaError
 from services.functions.invoke import resolve_target, trace_id
 from services.functions.refs import FunctionRef
-from services.functions.streaming import start_streamed
+from services.functions.streaming import StreamItem, start_streamed
 from services.requests import read_body
 from services.routing import URL_PATH, URL_SCOPE
 from services.urls import access
@@ -68,7 +69,8 @@ async def serve_url(url_id: str, rest: str = "") -> Response:
     if cors:
         extra = access.response_headers(cors, url_request)
         names = {name for name, _ in extra}
-        result.headers = [h for h in result.headers if h[0] not in names] + extra
+        kept = [h for h in result.headers if h[0] not in names]
+        result = dataclasses.replace(result, headers=kept + extra)  # never change the constants
     return _respond(result, request.method)
 
 
@@ -86,8 +88,8 @@ async def _invoke(
         policy = await context.stores.policies.function(config.function_name, config.qualifier)
         if not access.allowed_anonymously(config, policy):
             return FORBIDDEN
-    request_id = str(uuid.uuid4())
-    payload = event(url_request, request_id, authorizer)
+    request_id, trace = str(uuid.uuid4()), trace_id()
+    payload = event(url_request, request_id, trace, authorizer)
     if len(payload) > SYNC_PAYLOAD_BYTES:
         return TOO_LARGE
     try:
@@ -95,21 +97,15 @@ async def _invoke(
     except LambdaError:
         return INTERNAL
     if config.invoke_mode == "RESPONSE_STREAM":
-        return await _stream(context, record, invoked_arn, payload, request_id)
+        items = await start_streamed(context, record, invoked_arn, payload, request_id, trace=trace)
+        return await _streamed(items)
     reply = await context.inbox.invoke(
-        record, payload, request_id=request_id, invoked_arn=invoked_arn, trace_id=trace_id()
+        record, payload, request_id=request_id, invoked_arn=invoked_arn, trace_id=trace
     )
     return _result_of(reply)
 
 
-async def _stream(
-    context: ApiContext,
-    record: FunctionVersion,
-    invoked_arn: str,
-    payload: bytes,
-    request_id: str,
-) -> HttpResult:
-    items = await start_streamed(context, record, invoked_arn, payload, request_id)
+async def _streamed(items: AsyncGenerator[StreamItem, None]) -> HttpResult:
     try:
         result = await streamed_result(await anext(items), items)
     except BadResponse:
@@ -160,6 +156,7 @@ async def _url_request(context: ApiContext, url_id: str) -> UrlRequest:
         source_ip=client[0],
         protocol=f"HTTP/{scope.get('http_version', '1.1')}",
         sent_path=sent_path,
+        port=(scope.get("server") or ("", 80))[1] or 80,
     )
 
 

@@ -91,6 +91,9 @@ def test_url_event_is_payload_format_2_on_both_url_forms(stack, lambda_client) -
         assert event["queryStringParameters"] == {"a": "1,2", "b": "3"}
         assert event["cookies"] == ["c1=v1", "c2=v2"]
         assert event["headers"]["x-multi"] == "one,two" and "cookie" not in event["headers"]
+        assert event["headers"]["x-forwarded-proto"] == "http"
+        assert event["headers"]["x-forwarded-for"] == "127.0.0.1"
+        assert event["headers"]["x-amzn-trace-id"].startswith("Root=1-")
         assert event["body"] == base64.b64encode(b"hi").decode()  # no text content type
         assert event["isBase64Encoded"] is True
         context = event["requestContext"]

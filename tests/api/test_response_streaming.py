@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.api.test_function_urls import _allow_anyone, _path_form
-from tests.api.test_invoke import needs_node
+from tests.api.test_invoke import create_node_function, needs_node
 from tests.functions import ROLE, create_python_function, unique_name, zip_of
 
 NODE_STREAMING = """
@@ -47,18 +47,7 @@ exports.throws = awslambda.streamifyResponse(async (event, responseStream) => {
 
 
 def _node_streaming_function(lambda_client, handler: str) -> str:  # type: ignore[no-untyped-def]
-    name = unique_name("stream")
-    lambda_client.create_function(
-        FunctionName=name,
-        Runtime="nodejs20.x",
-        Role=ROLE,
-        Handler=f"index.{handler}",
-        Code={"ZipFile": zip_of({"index.js": NODE_STREAMING})},
-    )
-    lambda_client.get_waiter("function_active_v2").wait(
-        FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
-    )
-    return name
+    return create_node_function(lambda_client, handler, NODE_STREAMING)
 
 
 def _events(lambda_client, name: str) -> list[tuple[float, dict]]:  # type: ignore[no-untyped-def,type-arg]
