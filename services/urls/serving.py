@@ -28,6 +28,7 @@ from services.urls.streamed import streamed_result
 
 blueprint = Blueprint("function_urls", __name__)
 
+FRAMING_HEADERS = {"content-length", "transfer-encoding", "connection"}
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 FORBIDDEN = HttpResult(
     403, [("x-amzn-errortype", "AccessDeniedException")], b'{"Message":"Forbidden"}'
@@ -163,9 +164,10 @@ async def _url_request(context: ApiContext, url_id: str) -> UrlRequest:
 def _respond(result: HttpResult, method: str) -> Response:
     body = result.chunks if result.chunks is not None else result.body
     response = Response(b"" if method == "HEAD" else body, status=result.status)
-    response.headers.clear()
+    del response.headers["content-type"]  # Quart's default; the result says its own
     for name, value in result.headers:
-        response.headers.add(name, value)
+        if name not in FRAMING_HEADERS:  # the server frames the body itself
+            response.headers.add(name, value)
     if "content-type" not in response.headers:
         response.headers["content-type"] = "application/json"
     return response

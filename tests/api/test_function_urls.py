@@ -125,6 +125,7 @@ def test_url_responses_are_mapped_as_aws_maps_them(stack, lambda_client) -> None
     base = _path_form(stack, url)
     made = httpx.get(base + "/cookies")
     assert made.status_code == 201 and made.text == "made"
+    assert made.headers["content-length"] == "4"
     assert made.headers["x-custom"] == "yes"
     assert made.headers.get_list("set-cookie") == ["a=1; Path=/", "b=2"]
     binary = httpx.get(base + "/binary")
