@@ -115,6 +115,15 @@ class Keys:
         """Hash: qualifier ($LATEST or alias) -> msgpack FunctionUrlConfig record."""
         return f"{self.prefix}:function:{name}:url-configs"
 
+    @property
+    def function_url_ids(self) -> str:
+        """Hash: url id -> "<function name>\n<qualifier>" of the FunctionUrlConfig with it."""
+        return f"{self.prefix}:function-url-ids"
+
+    def response_stream(self, request_id: str) -> str:
+        """Stream: one streamed invocation's chunks, then its reply (capped, expiring)."""
+        return f"{self.prefix}:response-stream:{request_id}"
+
     def layer_policies(self, name: str) -> str:
         """Hash: layer version number -> msgpack ResourcePolicy record."""
         return f"{self.prefix}:layer:{name}:policies"

@@ -45,6 +45,9 @@ class InvokeFunction(Message, frozen=True):
     client_context: str | None = None  # base64 JSON, as sent in X-Amz-Client-Context
     log_tail: bool = False
     trace_id: str = ""
+    # `reply_to` is this invocation's response stream (bus/response_streams.py): a streamed
+    # response goes there chunk by chunk before the reply.
+    stream: bool = False
 
 
 InvocationCommand = InvokeFunction

@@ -10,6 +10,9 @@ SYNC_PAYLOAD_BYTES = 6_291_456
 # What a runtime may post as its response: the payload quota plus AWS's 100 bytes of slack,
 # past which it answers Function.ResponseSizeTooLarge.
 RUNTIME_RESPONSE_BYTES = SYNC_PAYLOAD_BYTES + 100
+# A streamed response (InvokeWithResponseStream, RESPONSE_STREAM URLs): 20 MB.
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html
+STREAM_RESPONSE_BYTES = 20 * 1024 * 1024
 # Deployment package: zipped upload (50 MB) and unzipped code plus layers (250 MB).
 ZIPPED_CODE_BYTES = 52_428_800
 UNZIPPED_CODE_BYTES = 262_144_000

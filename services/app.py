@@ -23,6 +23,7 @@ from services.functions import (
     invoke,
     management,
     packages,
+    streaming,
     url_configs,
     versions,
 )
@@ -31,11 +32,13 @@ from services.permissions import functions as function_permissions
 from services.permissions import layers as layer_permissions
 from services.proxy import CompanionProxy
 from services.routing import Router
+from services.urls import serving as function_urls
 
 BLUEPRINT_MODULES = (
     management,
     packages,
     invoke,
+    streaming,
     versions,
     aliases,
     layers,
@@ -50,6 +53,7 @@ BLUEPRINT_MODULES = (
     concurrency,
     function_settings,
     account,
+    function_urls,
     unsupported,
 )
 
@@ -86,7 +90,7 @@ def create_endpoint(settings: Settings) -> ASGIFramework:
     """What the port serves: the app for Lambda, the companion for every other AWS service."""
     app = create_app(settings)
     if not settings.aws_endpoint:
-        return app
+        return Router(app, None)
     proxy = CompanionProxy(settings.aws_endpoint)
     app.after_serving(proxy.aclose)
     return Router(app, proxy)

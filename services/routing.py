@@ -5,12 +5,25 @@ the path. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any, cast
 from urllib.parse import unquote_to_bytes
 
-from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallable, Scope
+from hypercorn.typing import (
+    ASGIFramework,
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    HTTPScope,
+    Scope,
+)
 
 TARN_PATH = "/_tarn/"
+# Function URLs: the path form, onto which the host form `<url-id>.lambda-url.<region>.localhost`
+# is mapped; the original path of a host-form request stays in the scope under URL_SCOPE.
+URL_PATH = "/_tarn/urls/"
+URL_SCOPE = "tarn.url_raw_path"
+URL_HOST = re.compile(rb"([a-z0-9]+)\.lambda-url\.[a-z0-9-]+\.localhost(?::\d+)?", re.IGNORECASE)
 LAMBDA_SERVICE = b"lambda"
 QUERY_CREDENTIAL = b"X-Amz-Credential="  # presigned URLs carry the scope in the query
 
@@ -68,19 +81,44 @@ def is_lambda_path(path: str) -> bool:
     )
 
 
-class Router:
-    """The ASGI app on the port: HTTP requests for other services go to `companion`."""
+def function_url_scope(scope: HTTPScope) -> Scope | None:
+    """A host-form function URL request as its path form (a new scope); None for any other."""
+    host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+    if b".lambda-url." not in host:
+        return None
+    match = URL_HOST.fullmatch(host)
+    if match is None:
+        return None
+    prefix = URL_PATH + match[1].decode().lower()
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    rewritten: dict[str, Any] = {
+        **scope,
+        "path": prefix + scope["path"],
+        "raw_path": prefix.encode() + raw_path,
+        URL_SCOPE: raw_path,
+    }
+    return cast(HTTPScope, rewritten)
 
-    def __init__(self, lambda_app: ASGIFramework, companion: ASGIFramework) -> None:
+
+class Router:
+    """The ASGI app on the port: function URLs by their Host header, then HTTP requests for
+    other services to `companion` (when there is one), the rest to Tarn's app."""
+
+    def __init__(self, lambda_app: ASGIFramework, companion: ASGIFramework | None) -> None:
         self.lambda_app = lambda_app
         self.companion = companion
 
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
-        if scope["type"] == "http" and not serves_lambda(
-            scope["path"], scope["query_string"], scope["headers"]
-        ):
-            await self.companion(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            url_scope = function_url_scope(scope)
+            if url_scope is not None:
+                await self.lambda_app(url_scope, receive, send)
+                return
+            if self.companion is not None and not serves_lambda(
+                scope["path"], scope["query_string"], scope["headers"]
+            ):
+                await self.companion(scope, receive, send)
+                return
         await self.lambda_app(scope, receive, send)  # lifespan too: Quart owns the lifetimes

@@ -46,13 +46,6 @@ UNSUPPORTED: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("SendDurableExecutionCallbackFailure", "POST", CALLBACKS + "/fail"),
         ("SendDurableExecutionCallbackHeartbeat", "POST", CALLBACKS + "/heartbeat"),
     ),
-    "response streaming": (
-        (
-            "InvokeWithResponseStream",
-            "POST",
-            "/2021-11-15/functions/<function_name>/response-streaming-invocations",
-        ),
-    ),
 }
 
 

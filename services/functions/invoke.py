@@ -46,17 +46,11 @@ INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
 @blueprint.post("/2015-03-31/functions/<function_name>/invocations")
 async def invoke(function_name: str) -> Response:
     context = api()
-    invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
-    if invocation_type not in INVOCATION_TYPES:
-        raise constraint(
-            invocation_type,
-            "invocationType",
-            "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
-        )
+    invocation_type = invocation_type_of(INVOCATION_TYPES)
     is_event = invocation_type == "Event"
     limit = context.settings.async_max_payload_bytes if is_event else SYNC_PAYLOAD_BYTES
-    payload = await _payload(limit)
-    record, invoked_arn = await _resolve(context, function_name)
+    payload = await read_payload(limit)
+    record, invoked_arn = await resolve_target(context, function_ref(function_name))
     if invocation_type == "DryRun":
         return Response(b"", status=204)
     if is_event:
@@ -70,8 +64,8 @@ async def invoke(function_name: str) -> Response:
 async def invoke_async(function_name: str) -> Response:
     """The deprecated InvokeAsync: an Event invocation that answers `{"Status": 202}`."""
     context = api()
-    payload = await _payload(context.settings.async_max_payload_bytes, "InvokeAsync")
-    record, invoked_arn = await _resolve(context, function_name)
+    payload = await read_payload(context.settings.async_max_payload_bytes, "InvokeAsync")
+    record, invoked_arn = await resolve_target(context, function_ref(function_name))
     request_id = await _enqueue(context, function_name, record, invoked_arn, payload)
     response = json_response({"Status": 202}, 202)
     response.headers["X-Amzn-RequestId"] = request_id
@@ -94,13 +88,25 @@ async def _enqueue(
         invoked_arn=invoked_arn,
         qualifier=function_ref(function_name).qualifier or LATEST,
         received_ms=now_ms(),
-        trace_id=_trace_id(),
+        trace_id=trace_id(),
     )
     await publish(context.redis, context.keys.async_invocations, ASYNC_COMMANDS, command)
     return request_id
 
 
-async def _payload(limit: int, operation: str = "InvokeFunction") -> bytes:
+def invocation_type_of(allowed: tuple[str, ...]) -> str:
+    """The request's X-Amz-Invocation-Type (RequestResponse by default), one of `allowed`."""
+    invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+    if invocation_type not in allowed:
+        raise constraint(
+            invocation_type,
+            "invocationType",
+            f"Member must satisfy enum value set: [{', '.join(allowed)}]",
+        )
+    return invocation_type
+
+
+async def read_payload(limit: int, operation: str = "InvokeFunction") -> bytes:
     if (request.content_length or 0) > limit:
         raise _too_large(limit, operation)
     payload = await read_body()
@@ -123,9 +129,8 @@ def _too_large(limit: int, operation: str) -> RequestTooLargeException:
     )
 
 
-async def _resolve(context: ApiContext, function_name: str) -> tuple[FunctionVersion, str]:
+async def resolve_target(context: ApiContext, ref: FunctionRef) -> tuple[FunctionVersion, str]:
     """The version to run (an alias picks one by weight) and the ARN the caller invoked."""
-    ref = function_ref(function_name)
     # Invoke names $LATEST in its not-found error even when the caller named no version.
     found = await resolve(context, FunctionRef(ref.name, ref.qualifier or LATEST), routed=True)
     record = found.record
@@ -148,7 +153,7 @@ async def _invoke_sync(
         invoked_arn=invoked_arn,
         client_context=request.headers.get("X-Amz-Client-Context"),
         log_tail=request.headers.get("X-Amz-Log-Type") == "Tail",
-        trace_id=_trace_id(),
+        trace_id=trace_id(),
     )
     match reply:
         case InvocationCompleted():
@@ -173,7 +178,7 @@ def _completed(reply: InvocationCompleted, request_id: str) -> Response:
     return response
 
 
-def _trace_id() -> str:
+def trace_id() -> str:
     """An X-Ray trace header: Root=1-<epoch seconds, hex>-<96 random bits>."""
     random = uuid.uuid4().hex
     return f"Root=1-{int(time.time()):08x}-{random[:24]};Parent={random[16:32]};Sampled=0"

@@ -236,14 +236,14 @@ def test_dry_run_answers_204(lambda_client, python_function: str) -> None:
     assert response["StatusCode"] == 204
 
 
-def create_node_function(client, handler: str) -> str:  # type: ignore[no-untyped-def]
+def create_node_function(client, handler: str, code: str = NODE_HANDLERS) -> str:  # type: ignore[no-untyped-def]
     name = unique_name("node")
     client.create_function(
         FunctionName=name,
         Runtime="nodejs20.x",
         Role=ROLE,
         Handler=f"index.{handler}",
-        Code={"ZipFile": zip_of({"index.js": NODE_HANDLERS})},
+        Code={"ZipFile": zip_of({"index.js": code})},
     )
     client.get_waiter("function_active_v2").wait(
         FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}

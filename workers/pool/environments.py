@@ -28,7 +28,7 @@ from bus.settings import Settings
 from workers.pool.credentials import RoleCredentials
 from workers.pool.executors.base import Executor, LaunchError, LaunchSpec, Sandbox
 from workers.pool.logs import EnvironmentLog, report_line, timeout_line
-from workers.pool.runtime_api import Invocation, Posted, RuntimeApi
+from workers.pool.runtime_api import Invocation, Posted, ResponseSink, RuntimeApi
 from workers.pool.variables import (
     log_group_name,
     log_stream_name,
@@ -218,8 +218,9 @@ class Environment:
             raise LaunchError("Runtime.ExitError", "Runtime exited during init")
         raise LaunchError("Sandbox.Timedout", f"Init did not finish within {limit_s:.0f} s")
 
-    async def invoke(self, command: InvokeFunction) -> Outcome:
-        """Run one event to its end; the environment is dead afterwards if it cannot go on."""
+    async def invoke(self, command: InvokeFunction, sink: ResponseSink | None = None) -> Outcome:
+        """Run one event to its end (a streamed response to `sink`, if given); the environment
+        is dead afterwards if it cannot go on."""
         assert self.sandbox is not None
         self._state = State.BUSY
         invocation = Invocation(
@@ -229,6 +230,7 @@ class Environment:
             timeout_ms=self.function.timeout_s * 1000,
             trace_id=command.trace_id,
             client_context=command.client_context,
+            sink=sink,
         )
         cold = self._served == 0 and not self.provisioned
         loop = asyncio.get_running_loop()

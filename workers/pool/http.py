@@ -6,8 +6,10 @@ requests with Content-Length or chunked bodies over keep-alive connections.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_HEAD_BYTES = 64 * 1024
 # A chunked body is held whole until it ends; past this the connection is refused.
@@ -26,6 +28,13 @@ class Request:
     chunked: bool = False
     expect_continue: bool = False
     body: bytes | None = b""  # None: longer than the parser's limit, read and dropped
+    # A streamed response (Lambda-Runtime-Function-Response-Mode: streaming): its chunks are
+    # handed on as they arrive (`parts`, drained by the reader) instead of held as `body`;
+    # the error trailers, if any, come in `error_type` and `error_body`.
+    streaming: bool = False
+    content_type: str = ""
+    parts: list[bytes] = field(default_factory=list)
+    error_body: bytes = b""
 
 
 class RequestParser:
@@ -37,6 +46,12 @@ class RequestParser:
         self._buffer = bytearray()
         self._request: Request | None = None
         self._dropped = 0
+
+    @property
+    def streaming(self) -> Request | None:
+        """The streamed request still arriving, whose `parts` the reader drains."""
+        request = self._request
+        return request if request is not None and request.streaming else None
 
     def feed(self, data: bytes) -> list[Request]:
         """The requests `data` completes, in order; raises ValueError on a malformed one."""
@@ -57,7 +72,12 @@ class RequestParser:
             del self._buffer[: end + 4]
             self._dropped = 0
         request = self._request
-        done = self._read_chunked(request) if request.chunked else self._read_sized(request)
+        if request.streaming:
+            done = self._read_streamed(request)
+        elif request.chunked:
+            done = self._read_chunked(request)
+        else:
+            done = self._read_sized(request)
         if not done:
             if request.expect_continue:
                 request.expect_continue = False
@@ -108,6 +128,44 @@ class RequestParser:
             spans.append((start, start + size))
             position = start + size + 2
 
+    def _read_streamed(self, request: Request) -> bool:
+        """Move each complete chunk to `request.parts`; True once the last one (and the
+        trailers) arrived. Nothing is held but one incomplete chunk."""
+        buffer = self._buffer
+        while True:
+            line_end = buffer.find(b"\r\n")
+            if line_end < 0:
+                return False
+            size = int(bytes(buffer[:line_end]).split(b";")[0], 16)
+            if size == 0:
+                end = buffer.find(b"\r\n\r\n", line_end)
+                if end < 0:
+                    return False
+                _read_trailers(request, bytes(buffer[line_end : end + 2]))
+                del buffer[: end + 4]
+                return True
+            start = line_end + 2
+            if len(buffer) < start + size + 2:
+                if size > MAX_CHUNKED_BYTES:
+                    raise ValueError("chunk too large")
+                return False
+            request.parts.append(bytes(buffer[start : start + size]))
+            del buffer[: start + size + 2]
+
+
+def _read_trailers(request: Request, raw: bytes) -> None:
+    """The error a streamed response ended with: its type, and its body in base64."""
+    lower = raw.lower()
+    error_type = _header(raw, lower, b"\r\nlambda-runtime-function-error-type:")
+    if error_type:
+        request.error_type = error_type.decode(errors="replace")
+    error_body = _header(raw, lower, b"\r\nlambda-runtime-function-error-body:")
+    if error_body:
+        try:
+            request.error_body = base64.b64decode(error_body, validate=True)
+        except binascii.Error:
+            request.error_body = error_body
+
 
 def parse_head(raw: bytes) -> Request:
     line_end = raw.find(b"\r\n")
@@ -126,6 +184,10 @@ def parse_head(raw: bytes) -> Request:
     error_type = _header(raw, lower, b"\r\nlambda-runtime-function-error-type:")
     request.error_type = error_type.decode(errors="replace") if error_type else ""
     request.expect_continue = _header(lower, lower, b"\r\nexpect:") == b"100-continue"
+    mode = _header(lower, lower, b"\r\nlambda-runtime-function-response-mode:")
+    request.streaming = request.chunked and mode == b"streaming"
+    content_type = _header(raw, lower, b"\r\ncontent-type:")
+    request.content_type = content_type.decode(errors="replace") if content_type else ""
     connection = _header(lower, lower, b"\r\nconnection:")
     if connection is not None:
         request.close = connection == b"close"

@@ -43,6 +43,7 @@ from workers.pool.executors.base import Executor, LaunchError, UnsupportedFuncti
 from workers.pool.extension import ParametersSecretsExtension
 from workers.pool.layers import ensure_opt, opt_key
 from workers.pool.provisioned import Provisioner
+from workers.pool.response_streams import RedisResponseSink
 
 log = logging.getLogger("tarn.pool")
 
@@ -175,7 +176,7 @@ class WarmPool:
         if environment is None:  # this process's environments are all busy
             return _throttled(command, "ConcurrentInvocationLimitExceeded")
         try:
-            outcome = await self._run(environment, command)
+            outcome = await self._run_streaming(environment, command)
         except (UnsupportedFunction, CodeError) as exc:
             return _rejected(command, "ServiceException", str(exc), 500)
         finally:
@@ -188,13 +189,29 @@ class WarmPool:
             log_tail=outcome.log_tail if command.log_tail else None,
         )
 
-    async def _run(self, environment: Environment, command: InvokeFunction) -> Outcome:
+    async def _run_streaming(self, environment: Environment, command: InvokeFunction) -> Outcome:
+        """Run it; a streamed response goes to the command's response stream as it comes, all
+        of it before the reply."""
+        if not command.stream:
+            return await self._run(environment, command, None)
+        sink = RedisResponseSink(self.redis, command.reply_to)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(sink.run)
+            try:
+                outcome = await self._run(environment, command, sink)
+            finally:
+                sink.close()
+        return sink.overflowed_outcome(outcome) if sink.overflowed else outcome
+
+    async def _run(
+        self, environment: Environment, command: InvokeFunction, sink: RedisResponseSink | None
+    ) -> Outcome:
         if environment.new:
             try:
                 await self._start(environment)
             except LaunchError as exc:
                 return environment.launch_failed(command.request_id, exc)
-        return await environment.invoke(command)
+        return await environment.invoke(command, sink)
 
     async def _start(self, environment: Environment) -> None:
         function = environment.function

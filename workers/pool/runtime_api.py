@@ -16,7 +16,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal, Protocol, cast
 
 from bus.quotas import RUNTIME_RESPONSE_BYTES
 from workers.pool.http import Request, RequestParser, response
@@ -41,6 +41,16 @@ class Posted:
     kind: Literal["response", "error", "init_error"]
     body: bytes | None
     error_type: str = ""
+    streamed: bool = False  # its chunks went to the invocation's sink as they came
+
+
+class ResponseSink(Protocol):
+    """Where a streamed response's chunks go as the runtime sends them (a Redis stream)."""
+
+    def start(self, content_type: str, transport: asyncio.Transport) -> None:
+        """The response began; `transport` may be paused while the sink catches up."""
+
+    def write(self, chunk: bytes) -> None: ...
 
 
 def _new_future() -> asyncio.Future[object]:
@@ -62,6 +72,35 @@ class Invocation:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     handed_out_at: float = 0.0  # monotonic seconds; 0 while the runtime has not taken it
+    # Streamed responses: to `sink` if the caller streams, else held whole up to the limit.
+    sink: ResponseSink | None = None
+    stream_started: bool = False
+    held: list[bytes] = field(default_factory=list)
+    held_bytes: int = 0
+
+    def take(self, request: Request, transport: asyncio.Transport) -> None:
+        """The chunks of a streamed response that arrived since the last call."""
+        if not self.stream_started:
+            self.stream_started = True
+            if self.sink is not None:
+                self.sink.start(request.content_type, transport)
+        for part in request.parts:
+            if self.sink is not None:
+                self.sink.write(part)
+            else:
+                self.held_bytes += len(part)
+                if self.held_bytes <= RUNTIME_RESPONSE_BYTES:
+                    self.held.append(part)
+        request.parts.clear()
+
+    def streamed(self, request: Request) -> Posted:
+        """What a streamed response amounts to once it ended (with an error trailer or not)."""
+        if request.error_type:
+            return Posted("error", request.error_body, request.error_type, streamed=True)
+        if self.sink is not None:
+            return Posted("response", b"", streamed=True)
+        body = b"".join(self.held) if self.held_bytes <= RUNTIME_RESPONSE_BYTES else None
+        return Posted("response", body, streamed=True)
 
     def render(self, deadline_ms: int) -> bytes:
         """The /next response carrying this event, headers and body in one buffer."""
@@ -156,7 +195,9 @@ class RuntimeApi:
             self._next(connection)
         elif request.method == b"POST" and request.target.startswith(INVOCATION):
             request_id, _, action = request.target[len(INVOCATION) :].rpartition(b"/")
-            if action == b"response":
+            if action == b"response" and request.streaming:
+                self._end_stream(connection, request_id, request)
+            elif action == b"response":
                 self._post(connection, request_id, Posted("response", request.body))
             elif action == b"error":
                 posted = Posted("error", request.body, request.error_type)
@@ -194,6 +235,29 @@ class RuntimeApi:
         self._current = None
         current.result.set_result(posted)
         connection.send(ACCEPTED)
+
+    def stream(self, connection: _Connection, request: Request) -> None:
+        """Pass on what arrived of a streamed response, to the invocation it belongs to."""
+        current = self._streaming_for(request.target)
+        if current is None:
+            request.parts.clear()
+            return
+        current.take(request, connection.transport)
+
+    def _end_stream(self, connection: _Connection, request_id: bytes, request: Request) -> None:
+        current = self._streaming_for(request.target)
+        if current is None:
+            connection.send(INVALID_ID)
+            return
+        current.take(request, connection.transport)
+        self._post(connection, request_id, current.streamed(request))
+
+    def _streaming_for(self, target: bytes) -> Invocation | None:
+        current = self._current
+        request_id = target[len(INVOCATION) :].rpartition(b"/")[0]
+        if current is None or current.request_id.encode() != request_id or current.result.done():
+            return None
+        return current
 
     def _post_init_error(self, connection: _Connection, posted: Posted) -> None:
         current = self._current
@@ -249,6 +313,9 @@ class _Connection(asyncio.Protocol):
                 return
             self.close_after_reply = request.close
             self.api.handle(self, request)
+        streaming = self.parser.streaming
+        if streaming is not None and streaming.parts:
+            self.api.stream(self, streaming)
         if self.parser.continue_due:
             self.parser.continue_due = False
             self.transport.write(CONTINUE)

@@ -21,6 +21,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Writable } from 'node:stream';
 import util from 'node:util';
 
 const API_PREFIX = '/2018-06-01/runtime';
@@ -318,6 +319,118 @@ class RuntimeApiClient {
 
 function invocationPath(requestId, what) {
   return `${API_PREFIX}/invocation/${encodeURIComponent(requestId)}/${what}`;
+}
+
+// ---------------------------------------------------------------------------
+// Response streaming: awslambda.streamifyResponse and HttpResponseStream, as
+// AWS's runtime provides them. A streamed response is one chunked POST to
+// .../response with Lambda-Runtime-Function-Response-Mode: streaming; an error
+// after it began goes in its trailers (the body in base64).
+// ---------------------------------------------------------------------------
+
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+const STREAM_RESPONSE = 'response';
+const HTTP_INTEGRATION_TYPE = 'application/vnd.awslambda.http-integration-response';
+const PRELUDE_DELIMITER = Buffer.alloc(8);
+
+const awslambda = {
+  streamifyResponse(handler, options) {
+    handler[HANDLER_STREAMING] = STREAM_RESPONSE;
+    if (typeof options?.highWaterMark === 'number') {
+      handler[HANDLER_HIGHWATERMARK] = parseInt(options.highWaterMark, 10);
+    }
+    return handler;
+  },
+  HttpResponseStream: class HttpResponseStream {
+    /** Status, headers and cookies first, as a JSON prelude the URL layer reads. */
+    static from(stream, prelude) {
+      stream.setContentType(HTTP_INTEGRATION_TYPE);
+      stream.write(JSON.stringify(prelude ?? {}));
+      stream.write(PRELUDE_DELIMITER);
+      return stream;
+    }
+  },
+};
+globalThis.awslambda = awslambda;
+
+/** The writable the handler gets; resolves `done` once the Runtime API answered. */
+function responseStream(client, requestId, highWaterMark) {
+  let contentType = 'application/octet-stream';
+  let req;
+  let answered;
+  const open = () => {
+    if (req) return req;
+    const { hostname, port } = client;
+    const headers = {
+      'Content-Type': contentType,
+      'Transfer-Encoding': 'chunked',
+      'Lambda-Runtime-Function-Response-Mode': 'streaming',
+      Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+    };
+    const path = invocationPath(requestId, 'response');
+    // A connection of its own: a chunked body may not share the kept-alive one.
+    req = http.request({ hostname, port, path, method: 'POST', headers, agent: false });
+    answered = new Promise((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+    });
+    req.setNoDelay(true);
+    req.flushHeaders();
+    return req;
+  };
+  const stream = new Writable({
+    highWaterMark,
+    write(chunk, encoding, callback) {
+      open().write(chunk, encoding, callback);
+    },
+    final(callback) {
+      open().end(callback);
+    },
+  });
+  stream.setContentType = (type) => {
+    if (req) throw new Error('Cannot set content-type, too late.');
+    contentType = type;
+  };
+  stream.fail = (error) => {
+    const body = toRapidError(error);
+    const request = open();
+    request.addTrailers({
+      'Lambda-Runtime-Function-Error-Type': safeString(body.errorType).replace(INVALID_HEADER_CHARS, ''),
+      'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(body)).toString('base64'),
+    });
+    request.end();
+  };
+  stream.answered = () => {
+    open();
+    return answered;
+  };
+  return stream;
+}
+
+/** Runs one invocation of a streamifyResponse handler: handler(event, stream, context). */
+async function runStreamingInvocation(client, handler, invocation) {
+  const headers = invocation.headers;
+  const requestId = headers['lambda-runtime-aws-request-id'];
+  globalThis[REQUEST_ID] = requestId;
+  state.requestId = requestId;
+  const traceId = headers['lambda-runtime-trace-id'];
+  if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
+  else delete process.env._X_AMZN_TRACE_ID;
+  const stream = responseStream(client, requestId, handler[HANDLER_HIGHWATERMARK]);
+  try {
+    const event = JSON.parse(invocation.body);
+    const context = buildContext(requestId, headers, { waitForEmptyEventLoop: false });
+    await handler(event, stream, context);
+    if (!stream.writableEnded) stream.end();
+  } catch (err) {
+    logRuntimeError('Invoke Error', err);
+    if (!stream.writableEnded) stream.fail(err);
+  }
+  await stream.answered().catch(runtimeApiFailed);
 }
 
 // ---------------------------------------------------------------------------
@@ -663,9 +776,11 @@ async function main() {
   }
 
   const handlerIsAsync = isAsyncFunction(handler);
+  const streams = handler[HANDLER_STREAMING] === STREAM_RESPONSE;
   for (;;) {
     const invocation = await client.next();
-    await runInvocation(client, handler, handlerIsAsync, invocation);
+    if (streams) await runStreamingInvocation(client, handler, invocation);
+    else await runInvocation(client, handler, handlerIsAsync, invocation);
   }
 }
 
