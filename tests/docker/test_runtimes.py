@@ -58,7 +58,11 @@ async def test_runtime_in_a_container_keeps_the_contract(
 ) -> None:
     case = CASES[name]
     files = case.files()
-    options: dict[str, Any] = {"runtime": case.runtime, "handler": case.handler, "modes": case.modes}
+    options: dict[str, Any] = {
+        "runtime": case.runtime,
+        "handler": case.handler,
+        "modes": case.modes,
+    }
     async with docker_pool(redis, tmp_path, stand_ins) as pool:
         function = await pool.deploy(files, environment={"GREETING": "hi"}, **options)
         await check_invocations(pool, function)
