@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from bus.records import FunctionVersion
 from tests.docker.conftest import docker_pool
 from tests.docker.images.build import StandIns
 from tests.pool.runtime_checks import body, check_init_error, check_invocations, check_timeout
 from tests.pool.test_java import compiled, lib_layout
 from tests.pool.test_provided import build
 from tests.pool.test_ruby import FUNCTION as RUBY_FUNCTION
+from tests.pool.test_rust_lambda_runtime import bootstrap, check_contract
 
 pytestmark = pytest.mark.anyio
 
@@ -75,3 +77,18 @@ async def test_runtime_in_a_container_keeps_the_contract(
     assert environ["LAMBDA_TASK_ROOT"] == "/var/task"  # in the container, not on the host
     if case.error_type:
         assert failed["errorType"] == case.error_type
+
+
+@pytest.mark.slow  # the first run on a machine builds the crate (shared with tests/pool)
+async def test_lambda_runtime_function_in_a_container(
+    redis: Redis, tmp_path: Path, stand_ins: StandIns
+) -> None:
+    binary = bootstrap()
+    async with docker_pool(redis, tmp_path, stand_ins) as pool:
+
+        async def deploy(**config: Any) -> FunctionVersion:
+            return await pool.deploy(
+                {"bootstrap": binary}, modes=EXECUTABLE, runtime="provided.al2023", **config
+            )
+
+        await check_contract(pool, deploy)
