@@ -18,7 +18,7 @@ from tests.pool.runtime_checks import body, check_init_error, check_invocations,
 from tests.pool.test_java import compiled, lib_layout
 from tests.pool.test_provided import build
 from tests.pool.test_ruby import FUNCTION as RUBY_FUNCTION
-from tests.pool.test_rust_lambda_runtime import bootstrap, check_contract
+from tests.pool.test_rust_lambda_runtime import BUILD_TIMEOUT_S, bootstrap, check_contract
 
 pytestmark = pytest.mark.anyio
 
@@ -79,7 +79,8 @@ async def test_runtime_in_a_container_keeps_the_contract(
         assert failed["errorType"] == case.error_type
 
 
-@pytest.mark.slow  # the first run on a machine builds the crate (shared with tests/pool)
+@pytest.mark.slow
+@pytest.mark.timeout(BUILD_TIMEOUT_S + 60)  # the first run on a machine builds the crate
 async def test_lambda_runtime_function_in_a_container(
     redis: Redis, tmp_path: Path, stand_ins: StandIns
 ) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,12 @@ PROJECT = Path(__file__).resolve().parent / "provided" / "lambda_runtime"
 EXECUTABLE = {"bootstrap": 0o755}
 # lambda_runtime reports a handler's error with the error's Rust type and no stack trace.
 ERROR_TYPE = "&alloc::boxed::Box<dyn core::error::Error"
+# The first build on a machine compiles ~100 crates: 2 minutes of CPU, over 6 minutes of wall
+# time on a busy 2-core machine. The tests that may build get this long; later runs take 10 s.
+BUILD_TIMEOUT_S = 840
 
 
+@cache  # once per test session, whoever asks first (tests/pool or tests/docker)
 def bootstrap() -> bytes:
     """The function's release binary, built once per machine for its sources and toolchain
     (cargo build --release; its dependencies come from crates.io on the first build)."""
@@ -44,7 +49,7 @@ def bootstrap() -> bytes:
     if fetched.returncode != 0:
         pytest.skip("cargo could not fetch lambda_runtime and its dependencies from crates.io")
     command = ["cargo", "build", "--release", "--locked", "--quiet"]
-    subprocess.run(command, cwd=PROJECT, env=env, check=True, timeout=280)
+    subprocess.run(command, cwd=PROJECT, env=env, check=True, timeout=BUILD_TIMEOUT_S)
     scratch = binary.with_name(f".{binary.name}-{os.getpid()}")
     shutil.copy(target / "release" / "bootstrap", scratch)
     scratch.rename(binary)
@@ -70,7 +75,8 @@ async def check_contract(pool: Harness, deploy: Any) -> None:
     await check_timeout(pool, await deploy(timeout_s=1))
 
 
-@pytest.mark.slow  # the first run on a machine builds the crate and its dependencies
+@pytest.mark.slow
+@pytest.mark.timeout(BUILD_TIMEOUT_S + 60)  # the first run on a machine builds the crate
 async def test_lambda_runtime_function_in_the_zip(redis, tmp_path):
     binary = bootstrap()
     async with running_pool(redis, tmp_path) as pool:
@@ -82,6 +88,8 @@ async def test_lambda_runtime_function_in_the_zip(redis, tmp_path):
         await check_contract(pool, deploy)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(BUILD_TIMEOUT_S + 60)
 async def test_lambda_runtime_function_in_a_layer(redis, tmp_path):
     binary = bootstrap()
     async with running_pool(redis, tmp_path) as pool:
