@@ -5,8 +5,10 @@
 A Debian root file system (debootstrap --variant=minbase, python3, nodejs, curl) is imported
 as the base, with the base images' contract: /lambda-entrypoint.sh taking the handler,
 /var/task, /opt, LAMBDA_TASK_ROOT. Thin images add /var/runtime/bootstrap: awslambdaric for
-Python, Tarn's Node.js bootstrap for Node.js. Every tag carries a hash of what went into it,
-so a machine builds each once; the slow part (debootstrap, ~1 min) only when the base changes.
+Python, Tarn's Node.js and Ruby bootstraps, Tarn's Java client (Ruby and the JDK come from
+Debian in a layer of their own, so the base stays small). Every tag carries a hash of what went
+into it, so a machine builds each once; the slow part (debootstrap, ~1 min) only when the base
+changes.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ from yarl import URL
 from workers.docker.engine import open_engine
 from workers.docker.images import image_present
 from workers.pool import interpreters
-from workers.pool.interpreters import NODE_BOOTSTRAP
+from workers.pool.interpreters import (
+    JAVA_MAIN,
+    JAVA_OPTIONS,
+    JAVA_SOURCES,
+    NODE_BOOTSTRAP,
+    RUBY_BOOTSTRAP,
+)
 
 HERE = Path(__file__).resolve().parent
 SUITE = "bookworm"
@@ -106,10 +114,19 @@ async def build_all() -> StandIns:
         if not await image_present(docker, base):
             await build_base(docker, base)
         suffix = base.rpartition(":")[2]
+        provided = await build_runtime(docker, base, "provided", "al2023", suffix)
+        ruby = await build_runtime(docker, base, "ruby", "debian", suffix)
+        java = await build_runtime(docker, base, "java", "debian", suffix)
         runtimes = {
             "python3.12": await build_runtime(docker, base, "python", "3.12", suffix),
             "nodejs20.x": await build_runtime(docker, base, "nodejs", "20", suffix),
-            "provided.al2023": await build_runtime(docker, base, "provided", "al2023", suffix),
+            "provided.al2023": provided,
+            "provided.al2": provided,
+            # One image per language: Debian's Ruby and JDK stand in for every version.
+            "ruby3.2": ruby,
+            "ruby3.3": ruby,
+            "java17": java,
+            "java21": java,
         }
         function = await build_function(docker, runtimes["python3.12"])
         return StandIns(runtimes, function)
@@ -201,12 +218,7 @@ async def _chunks(path: Path) -> AsyncIterator[bytes]:
 async def build_runtime(
     docker: aiodocker.Docker, base: str, lang: str, tag: str, suffix: str
 ) -> str:
-    files = {
-        "Dockerfile": (HERE / f"{lang}.Dockerfile").read_bytes(),
-        "python-bootstrap": (HERE / "python-bootstrap").read_bytes(),
-        "nodejs-bootstrap": (HERE / "nodejs-bootstrap").read_bytes(),
-        "bootstrap.mjs": NODE_BOOTSTRAP.read_bytes(),
-    }
+    files = {"Dockerfile": (HERE / f"{lang}.Dockerfile").read_bytes(), **runtime_files(lang)}
     extra = ric_version().encode() if lang == "python" else b""
     name = f"{REPOSITORY}/{lang}:{tag}-{digest(base.encode(), extra, *files.values())}"
     if await image_present(docker, name):
@@ -215,6 +227,7 @@ async def build_runtime(
     with tempfile.TemporaryDirectory(prefix="tarn-context-") as scratch:
         context = Path(scratch)
         for relative, data in files.items():
+            (context / relative).parent.mkdir(parents=True, exist_ok=True)
             (context / relative).write_bytes(data)
             (context / relative).chmod(0o755)
         (context / "ric").mkdir()
@@ -222,6 +235,36 @@ async def build_runtime(
             await asyncio.to_thread(install_ric, context / "ric")
         await build_image(docker, context, name, base)
     return name
+
+
+def runtime_files(lang: str) -> dict[str, bytes]:
+    """What the language's image adds to the build context, by path in the context."""
+    match lang:
+        case "python":
+            return {"python-bootstrap": (HERE / "python-bootstrap").read_bytes()}
+        case "nodejs":
+            return {
+                "nodejs-bootstrap": (HERE / "nodejs-bootstrap").read_bytes(),
+                "bootstrap.mjs": NODE_BOOTSTRAP.read_bytes(),
+            }
+        case "ruby":
+            return {
+                "ruby-bootstrap": (HERE / "ruby-bootstrap").read_bytes(),
+                "bootstrap.rb": RUBY_BOOTSTRAP.read_bytes(),
+            }
+        case "java":
+            sources = sorted(JAVA_SOURCES.rglob("*.java"))
+            return {"java-bootstrap": java_bootstrap()} | {
+                f"java/{source.relative_to(JAVA_SOURCES).as_posix()}": source.read_bytes()
+                for source in sources
+            }
+    return {}
+
+
+def java_bootstrap() -> bytes:
+    """The Java stand-in's runtime: Tarn's client, started as the process executor starts it."""
+    command = ["java", *JAVA_OPTIONS, "-cp", "/var/runtime/classes", JAVA_MAIN]
+    return f"#!/bin/sh\nexec {' '.join(command)}\n".encode()
 
 
 def install_ric(target: Path) -> None:
@@ -247,7 +290,7 @@ async def build_image(docker: aiodocker.Docker, context: Path, name: str, base: 
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         archive.add(context, arcname=".")
     buffer.seek(0)
-    await docker.images.build(
+    output = await docker.images.build(
         fileobj=buffer,
         encoding="identity",
         tag=name,
@@ -255,6 +298,9 @@ async def build_image(docker: aiodocker.Docker, context: Path, name: str, base: 
         rm=True,
         forcerm=True,
     )
+    errors = [line["error"] for line in output if isinstance(line, dict) and "error" in line]
+    if errors:
+        raise RuntimeError(f"building {name} failed: {errors[-1]}")
 
 
 if __name__ == "__main__":
