@@ -1,0 +1,18 @@
+"""Every hook the companion installs on moto, in one place: what each replaces is listed in
+`HOOKED`, which the tests check against the installed moto (a moto upgrade that renames or
+reshapes one of them fails there, not silently at run time)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from services.companion import gateway
+
+# (owner, attribute, the parameters the hook relies on)
+HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
+    (*gateway.HOOKED, ("self", "environ", "start_response")),
+]
+
+
+def install(on_change: Callable[[], None]) -> None:
+    gateway.install(on_change)
