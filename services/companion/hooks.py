@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.companion import gateway
+from services.companion import gateway, triggers
 
 # (owner, attribute, the parameters the hook relies on)
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (*gateway.HOOKED, ("self", "environ", "start_response")),
+    *triggers.HOOKED,
 ]
 
 
 def install(on_change: Callable[[], None]) -> None:
     gateway.install(on_change)
+    triggers.install()
