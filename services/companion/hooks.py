@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.companion import gateway, triggers
+from services.companion import cloudformation, gateway, triggers
 
 # (owner, attribute, the parameters the hook relies on)
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (*gateway.HOOKED, ("self", "environ", "start_response")),
     *triggers.HOOKED,
+    *cloudformation.HOOKED,
 ]
 
 
 def install(on_change: Callable[[], None]) -> None:
     gateway.install(on_change)
     triggers.install()
+    cloudformation.install()
