@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from botocore import xform_name
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+from moto.cloudformation.models import ChangeSet, Stack
 
 from services.companion.tarn import lambda_client
 
@@ -23,6 +24,9 @@ WAITER = {"Delay": 0.2, "MaxAttempts": 1500}
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (parsing, "resource_class_from_type", ("resource_type",)),
     (parsing, "resource_name_property_from_type", ("resource_type",)),
+    (ChangeSet, "apply", ("self",)),
+    (Stack, "_parse_template", ("self",)),
+    (Stack, "_create_output_map", ("self",)),
 ]
 MODELS: dict[str, type[TarnResource]] = {}
 
@@ -42,6 +46,20 @@ def install() -> None:
 
     parsing.resource_class_from_type = resource_class_from_type
     parsing.resource_name_property_from_type = resource_name_property_from_type
+    ChangeSet.apply = _apply_with_outputs(ChangeSet.apply)  # type: ignore[method-assign,assignment]
+
+
+def _apply_with_outputs(apply: Callable[[ChangeSet], None]) -> Callable[[ChangeSet], None]:
+    """moto's executed change set leaves the stack's Outputs as they were (none, after a
+    CREATE); `aws cloudformation deploy` and `sam deploy` read them."""
+
+    def apply_change_set(self: ChangeSet) -> None:
+        apply(self)
+        self.stack.template = self.template
+        self.stack._parse_template()
+        self.stack.output_map = self.stack._create_output_map()
+
+    return apply_change_set
 
 
 def call(region: str, operation: str, properties: dict[str, Any]) -> dict[str, Any]:
