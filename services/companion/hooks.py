@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.companion import cloudformation, gateway, triggers
+from services.companion import cloudformation, gateway, lambda_backend, triggers
 
 # (owner, attribute, the parameters the hook relies on)
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (*gateway.HOOKED, ("self", "environ", "start_response")),
     *triggers.HOOKED,
     *cloudformation.HOOKED,
+    *lambda_backend.HOOKED,
 ]
 
 
@@ -20,3 +21,4 @@ def install(on_change: Callable[[], None]) -> None:
     gateway.install(on_change)
     triggers.install()
     cloudformation.install()
+    lambda_backend.install()

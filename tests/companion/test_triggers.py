@@ -1,11 +1,17 @@
-"""S3 notifications, SNS subscriptions and EventBridge rules invoke the function in Tarn,
-asynchronously, with the events AWS sends."""
+"""S3 notifications, SNS subscriptions, EventBridge rules and log subscription filters invoke
+the function in Tarn, asynchronously, with the events AWS sends."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import time
 from pathlib import Path
 from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
 
 from tests.conftest import Stack
 from tests.functions import create_python_function, unique_name
@@ -111,3 +117,33 @@ def test_an_event_matching_a_rule_invokes_its_function_target(stack: Stack, tmp_
         "resources",
         "detail",
     }
+
+
+def test_a_log_subscription_filter_invokes_the_function_with_awslogs_data(
+    stack: Stack, tmp_path: Path
+) -> None:
+    arn, events = recorder(stack, tmp_path)
+    logs, group = stack.client("logs"), f"/app/{unique_name()}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    with pytest.raises(ClientError) as missing:  # the destination is looked up in Tarn
+        logs.put_subscription_filter(
+            logGroupName=group, filterName="f", filterPattern="", destinationArn=arn + "-gone"
+        )
+    assert missing.value.response["Error"]["Code"] == "InvalidParameterException"
+    logs.put_subscription_filter(
+        logGroupName=group, filterName="to-tarn", filterPattern="", destinationArn=arn
+    )
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="s",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "hello"}],
+    )
+    data = json.loads(gzip.decompress(base64.b64decode(first_event(events)["awslogs"]["data"])))
+    assert (data["messageType"], data["logGroup"], data["logStream"]) == (
+        "DATA_MESSAGE",
+        group,
+        "s",
+    )
+    assert data["subscriptionFilters"] == ["to-tarn"]
+    assert [e["message"] for e in data["logEvents"]] == ["hello"]
