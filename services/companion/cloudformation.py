@@ -11,8 +11,9 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from botocore import xform_name
+from botocore.exceptions import ClientError
 from moto.cloudformation import parsing
-from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
 from moto.cloudformation.models import ChangeSet, Stack
 
 from services.companion.tarn import lambda_client
@@ -68,7 +69,14 @@ def call(region: str, operation: str, properties: dict[str, Any]) -> dict[str, A
     shape = client.meta.service_model.operation_model(operation).input_shape
     params = coerce(shape, properties)
     method = getattr(client, _snake(operation))
-    return dict(method(**params))
+    try:
+        return dict(method(**params))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            raise  # `ignoring_missing` decides
+        error = exc.response["Error"]
+        reason = f'Resource handler returned message: "{error.get("Message")}" ({operation}: '
+        raise ValidationError(message=f"{reason}{error['Code']})") from None
 
 
 def coerce(shape: Any, value: Any) -> Any:

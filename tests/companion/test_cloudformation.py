@@ -121,3 +121,15 @@ def test_a_stack_s_function_alias_and_permission_are_tarn_s(stack: Stack) -> Non
     with pytest.raises(ClientError) as missing:
         lambda_client.get_function(FunctionName=function)
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_resource_tarn_refuses_fails_the_request_with_tarn_s_reason(stack: Stack) -> None:
+    broken = template("one")
+    broken["Resources"]["Fn"]["Properties"]["Runtime"] = "python1.0"
+    with pytest.raises(ClientError) as refused:
+        stack.client("cloudformation").create_stack(
+            StackName=unique_name("stack"), TemplateBody=json.dumps(broken)
+        )
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert "python1.0" in error["Message"] and "CreateFunction" in error["Message"]
