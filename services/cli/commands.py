@@ -75,5 +75,17 @@ def up(
     sys.exit(Supervisor(settings).run())
 
 
+@app.command(epilog="Example: TARN_PORT=4566 tarn companion --port 4567")
+def companion(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to bind")] = 5000,
+) -> None:
+    """Run only the companion AWS endpoint `tarn up` starts: moto's server with Tarn's hooks.
+    Lambda (requests, CloudFormation, triggers) goes to the Tarn the TARN_* variables name."""
+    from services.companion.__main__ import main as run_companion
+
+    run_companion(["-H", host, "-p", str(port)])
+
+
 def main(argv: list[str] | None = None) -> None:
     run_reporting_failures(lambda: app(args=argv, prog_name="tarn"))

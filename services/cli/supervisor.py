@@ -89,7 +89,8 @@ def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def companion_child(data_dir: Path, account_id: str) -> tuple[Child, str]:
-    """A moto server on a free loopback port, logging under `data_dir`; and its URL."""
+    """Tarn's companion (moto's server with Tarn's hooks, services/companion/) on a free
+    loopback port, logging under `data_dir`; and its URL."""
     if importlib.util.find_spec("moto") is None:
         raise StartupError(
             "moto is not installed, and Tarn starts a moto server as its companion AWS "
@@ -98,7 +99,7 @@ def companion_child(data_dir: Path, account_id: str) -> tuple[Child, str]:
     with socket.socket() as probe:  # free now; moto binds it a moment later
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    argv = [sys.executable, "-m", "services.companion", "-H", "127.0.0.1", "-p", str(port)]
     # ARNs and queue URLs in Tarn's account, so that a role moto created is one Lambda knows.
     env = {"MOTO_ACCOUNT_ID": account_id}
     child = Child("companion", argv, log_path=data_dir / COMPANION_LOG, env=env)

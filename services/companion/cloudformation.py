@@ -1,0 +1,213 @@
+"""CloudFormation resources served by Tarn: moto's template engine looks up a resource type's
+model here first (a hook on its parsing module), and these models create, update and delete
+through Tarn's Lambda API. Properties become API parameters by the API's own input shapes, so
+CloudFormation's strings ("128", "true") reach Tarn as the numbers and booleans AWS takes.
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/AWS_Lambda.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from botocore import xform_name
+from botocore.exceptions import ClientError
+from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
+from moto.cloudformation.models import ChangeSet, Stack
+
+from services.companion.tarn import lambda_client
+
+# CloudFormation polls until a function is ready, as these waiters do; a slow image pull or a
+# large package may take minutes.
+WAITER = {"Delay": 0.2, "MaxAttempts": 1500}
+
+HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
+    (parsing, "resource_class_from_type", ("resource_type",)),
+    (parsing, "resource_name_property_from_type", ("resource_type",)),
+    (ChangeSet, "apply", ("self",)),
+    (Stack, "_parse_template", ("self",)),
+    (Stack, "_create_output_map", ("self",)),
+]
+MODELS: dict[str, type[TarnResource]] = {}
+
+
+def install() -> None:
+    from services.companion import lambda_resources  # noqa: F401 (registers the models)
+
+    class_from_type: Callable[[str], Any] = parsing.resource_class_from_type
+    name_property: Callable[[str], str | None] = parsing.resource_name_property_from_type
+
+    def resource_class_from_type(resource_type: str) -> Any:
+        return MODELS.get(resource_type) or class_from_type(resource_type)
+
+    def resource_name_property_from_type(resource_type: str) -> str | None:
+        model = MODELS.get(resource_type)
+        return model.name_property if model else name_property(resource_type)
+
+    parsing.resource_class_from_type = resource_class_from_type
+    parsing.resource_name_property_from_type = resource_name_property_from_type
+    ChangeSet.apply = _apply_with_outputs(ChangeSet.apply)  # type: ignore[method-assign,assignment]
+
+
+def _apply_with_outputs(apply: Callable[[ChangeSet], None]) -> Callable[[ChangeSet], None]:
+    """moto's executed change set leaves the stack's Outputs as they were (none, after a
+    CREATE); `aws cloudformation deploy` and `sam deploy` read them."""
+
+    def apply_change_set(self: ChangeSet) -> None:
+        apply(self)
+        self.stack.template = self.template
+        self.stack._parse_template()
+        self.stack.output_map = self.stack._create_output_map()
+
+    return apply_change_set
+
+
+def call(region: str, operation: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """Tarn's `operation` with the properties its input takes, coerced to its shapes."""
+    client = lambda_client(region)
+    shape = client.meta.service_model.operation_model(operation).input_shape
+    params = coerce(shape, properties)
+    method = getattr(client, _snake(operation))
+    try:
+        return dict(method(**params))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            raise  # `ignoring_missing` decides
+        error = exc.response["Error"]
+        reason = f'Resource handler returned message: "{error.get("Message")}" ({operation}: '
+        raise ValidationError(message=f"{reason}{error['Code']})") from None
+
+
+def coerce(shape: Any, value: Any) -> Any:
+    """`value` as botocore's `shape` takes it; members the shape has not are dropped."""
+    kind = shape.type_name
+    if kind == "structure":
+        members = shape.members
+        return {k: coerce(members[k], v) for k, v in value.items() if k in members}
+    if kind == "list":
+        return [coerce(shape.member, item) for item in value]
+    if kind == "map":
+        if isinstance(value, list):  # CloudFormation's [{Key, Value}] tags
+            value = {item["Key"]: item["Value"] for item in value}
+        return {k: coerce(shape.value, v) for k, v in value.items()}
+    if kind in ("integer", "long"):
+        return int(value)
+    if kind in ("double", "float"):
+        return float(value)
+    if kind == "boolean":
+        return value if isinstance(value, bool) else str(value).lower() == "true"
+    if kind == "blob":
+        return value.encode() if isinstance(value, str) else value
+    return value
+
+
+def wait(region: str, waiter: str, function: str) -> None:
+    lambda_client(region).get_waiter(waiter).wait(FunctionName=function, WaiterConfig=WAITER)
+
+
+def ignoring_missing(action: Callable[[], object]) -> None:
+    """A delete of what is already gone succeeds, as on CloudFormation."""
+    try:
+        action()
+    except Exception as exc:
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+
+
+class TarnResource:
+    """One resource of a stack, held by moto's stack; plain data, so snapshots pickle it."""
+
+    cfn_type: ClassVar[str]
+    name_property: ClassVar[str | None] = None
+    ATTRIBUTES: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls) -> None:
+        MODELS[cls.cfn_type] = cls
+
+    def __init__(self, region: str, name: str, properties: dict[str, Any]) -> None:
+        self.region = region
+        self.name = name
+        self.properties = properties
+        self.physical_resource_id = name
+        self.attributes: dict[str, Any] = {}
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.cfn_type
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str | None:
+        return cls.name_property
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> TarnResource:
+        resource = cls(region_name, resource_name, dict(cloudformation_json["Properties"]))
+        resource.create()
+        return resource
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: TarnResource,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> TarnResource:
+        properties = dict(cloudformation_json["Properties"])
+        if original_resource.updates_in_place(properties):
+            original_resource.update(properties)
+            original_resource.properties = properties
+            return original_resource
+        replacement = cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+        original_resource.delete(account_id, region_name)  # after, as CloudFormation does
+        return replacement
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        """Only for a resource moto no longer holds; `delete` is what stacks call."""
+
+    def is_created(self) -> bool:
+        return True  # each model returns once Tarn has it ready
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name in self.attributes:
+            return self.attributes[attribute_name]
+        raise UnformattedGetAttTemplateException()
+
+    def updates_in_place(self, properties: dict[str, Any]) -> bool:
+        """False: a change replaces the resource (the default for what AWS cannot update)."""
+        return False
+
+    def create(self) -> None:
+        raise NotImplementedError
+
+    def update(self, properties: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        raise NotImplementedError
+
+
+def _snake(operation: str) -> str:
+    return str(xform_name(operation))

@@ -1,0 +1,149 @@
+"""S3 notifications, SNS subscriptions, EventBridge rules and log subscription filters invoke
+the function in Tarn, asynchronously, with the events AWS sends."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import Stack
+from tests.functions import create_python_function, unique_name
+from tests.waiting import wait_for
+
+# Appends each event it gets to the file its environment names.
+RECORDER = """
+import json, os
+
+def handler(event, context):
+    with open(os.environ["EVENTS_FILE"], "a") as file:
+        file.write(json.dumps(event) + "\\n")
+"""
+
+
+def recorder(stack: Stack, folder: Path) -> tuple[str, Path]:
+    """A function that records its events; its ARN and the file."""
+    events = folder / f"{unique_name('events')}.jsonl"
+    name = unique_name()
+    response = create_python_function(
+        stack.client(), name, RECORDER, Environment={"Variables": {"EVENTS_FILE": str(events)}}
+    )
+    return response["FunctionArn"], events
+
+
+def first_event(events: Path) -> dict[str, Any]:
+    wait_for(lambda: events.exists() and events.read_text().strip() != "", 30, "the invocation")
+    return dict(json.loads(events.read_text().splitlines()[0]))
+
+
+def test_an_object_put_invokes_the_function_with_the_s3_event(stack: Stack, tmp_path: Path) -> None:
+    arn, events = recorder(stack, tmp_path)
+    s3, bucket = stack.client("s3"), unique_name("bucket")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"Id": "to-tarn", "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
+            ]
+        },
+    )
+    s3.put_object(Bucket=bucket, Key="in/a b.txt", Body=b"hello")
+    (record,) = first_event(events)["Records"]
+    assert record["eventSource"] == "aws:s3"
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["configurationId"] == "to-tarn"
+    assert record["s3"]["bucket"]["name"] == bucket
+    assert record["s3"]["object"]["key"] == "in/a+b.txt"  # URL-encoded, as AWS sends it
+    assert record["s3"]["object"]["size"] == 5
+    assert "principalId" in record["userIdentity"]
+
+
+def test_a_publish_invokes_the_subscribed_function_with_the_sns_record(
+    stack: Stack, tmp_path: Path
+) -> None:
+    arn, events = recorder(stack, tmp_path)
+    sns = stack.client("sns")
+    topic = sns.create_topic(Name=unique_name("topic"))["TopicArn"]
+    subscription = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    message_id = sns.publish(
+        TopicArn=topic,
+        Message="hello",
+        Subject="greeting",
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "test"}},
+    )["MessageId"]
+    (record,) = first_event(events)["Records"]
+    assert record["EventSource"] == "aws:sns"
+    assert record["EventSubscriptionArn"] == subscription["SubscriptionArn"]
+    sent = record["Sns"]
+    assert (sent["TopicArn"], sent["MessageId"], sent["Message"]) == (topic, message_id, "hello")
+    assert sent["Subject"] == "greeting"
+    assert sent["MessageAttributes"] == {"kind": {"Type": "String", "Value": "test"}}
+
+
+def test_an_event_matching_a_rule_invokes_its_function_target(stack: Stack, tmp_path: Path) -> None:
+    arn, events = recorder(stack, tmp_path)
+    eventbridge, rule, source = stack.client("events"), unique_name("rule"), unique_name("app")
+    eventbridge.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    eventbridge.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": arn}])
+    eventbridge.put_events(
+        Entries=[
+            {"Source": "other", "DetailType": "ignored", "Detail": "{}"},
+            {"Source": source, "DetailType": "order placed", "Detail": json.dumps({"id": 7})},
+        ]
+    )
+    event = first_event(events)
+    assert (event["source"], event["detail-type"], event["detail"]) == (
+        source,
+        "order placed",
+        {"id": 7},
+    )
+    assert event["account"] == "000000000000"
+    assert event["time"].endswith("Z")
+    assert set(event) == {
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    }
+
+
+def test_a_log_subscription_filter_invokes_the_function_with_awslogs_data(
+    stack: Stack, tmp_path: Path
+) -> None:
+    arn, events = recorder(stack, tmp_path)
+    logs, group = stack.client("logs"), f"/app/{unique_name()}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    with pytest.raises(ClientError) as missing:  # the destination is looked up in Tarn
+        logs.put_subscription_filter(
+            logGroupName=group, filterName="f", filterPattern="", destinationArn=arn + "-gone"
+        )
+    assert missing.value.response["Error"]["Code"] == "InvalidParameterException"
+    logs.put_subscription_filter(
+        logGroupName=group, filterName="to-tarn", filterPattern="", destinationArn=arn
+    )
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="s",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "hello"}],
+    )
+    data = json.loads(gzip.decompress(base64.b64decode(first_event(events)["awslogs"]["data"])))
+    assert (data["messageType"], data["logGroup"], data["logStream"]) == (
+        "DATA_MESSAGE",
+        group,
+        "s",
+    )
+    assert data["subscriptionFilters"] == ["to-tarn"]
+    assert [e["message"] for e in data["logEvents"]] == ["hello"]
