@@ -8,6 +8,7 @@ the way out.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -24,7 +25,9 @@ from pathlib import Path
 import msgspec
 from redis import Redis
 
+from bus.processes import die_with_parent
 from bus.settings import Settings
+from services.cli import leftovers
 
 STOP_GRACE_S = 5.0
 READY_TIMEOUT_S = 60.0
@@ -53,6 +56,8 @@ class Child:
 
 def check_port_free(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As the server binds: a port whose last connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -78,7 +83,9 @@ def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     argv = [binary, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"]
     argv += ["--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "everysec"]
     argv += ["--save", "", "--loglevel", "warning", "--daemonize", "no"]
-    process = subprocess.Popen(argv, start_new_session=True)
+    process = subprocess.Popen(
+        argv, start_new_session=True, preexec_fn=die_with_parent(signal.SIGTERM)
+    )
     deadline = time.monotonic() + 10
     while not (sock.exists() and _redis_answers(sock)):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -121,6 +128,7 @@ class Supervisor:
         self.redis: subprocess.Popen[bytes] | None = None
         self.companion: Child | None = None
         self.stopping = False
+        self.recorded = False  # this run wrote the data dir's pid file
         self.docker_checked = False  # this run owns the stack's containers: clean at stop
 
     def run(self) -> int:
@@ -142,6 +150,7 @@ class Supervisor:
     def _start_all(self) -> None:
         data_dir = Path(self.settings.data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
+        _clean_leftovers(data_dir)
         check_port_free(self.settings.host, self.settings.port)
         settings = self.settings
         if not settings.redis_url:
@@ -179,14 +188,26 @@ class Supervisor:
         raise StartupError(reason.removeprefix("tarn: "))
 
     def _spawn(self, child: Child) -> None:
+        """Start `child` in its own session, to die with this process however it ends."""
         env = self.env | child.env
-        if child.log_path is None:
-            child.process = subprocess.Popen(child.argv, env=env, start_new_session=True)
-            return
-        with child.log_path.open("ab") as log:
+        with contextlib.ExitStack() as stack:
+            log = stack.enter_context(child.log_path.open("ab")) if child.log_path else None
             child.process = subprocess.Popen(
-                child.argv, env=env, stdout=log, stderr=log, start_new_session=True
+                child.argv,
+                env=env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                preexec_fn=die_with_parent(signal.SIGTERM),  # they stop as on Ctrl-C
             )
+        self._record()
+
+    def _record(self) -> None:
+        running = {c.name: c.process.pid for c in self._supervised() if c.process is not None}
+        if self.redis is not None:
+            running["redis-server"] = self.redis.pid
+        leftovers.record(Path(self.settings.data_dir), running)
+        self.recorded = True
 
     def _wait_ready(self, started: float) -> None:
         url = f"http://{self.settings.host}:{self.settings.port}/_tarn/health"
@@ -238,7 +259,22 @@ class Supervisor:
             _terminate([self.companion.process])  # after the workers, which may still call it
         if self.redis is not None:
             _terminate([self.redis])
+        if self.recorded:  # not another Tarn's file, when this one was refused
+            leftovers.forget(Path(self.settings.data_dir))
         print("tarn: stopped", flush=True)
+
+
+def _clean_leftovers(data_dir: Path) -> None:
+    """Refuse to start beside a running Tarn on `data_dir`; end what a crashed one left."""
+    pid = leftovers.running_supervisor(data_dir)
+    if pid is not None:
+        raise StartupError(
+            f"another Tarn is already running on {data_dir} (tarn up, pid {pid}); "
+            "stop it first or pass another --data-dir"
+        )
+    note = leftovers.clean(data_dir)
+    if note is not None:
+        print(f"tarn: {note}", flush=True)
 
 
 def _child_env(settings: Settings) -> dict[str, str]:

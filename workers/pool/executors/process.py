@@ -12,10 +12,12 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
 
+from bus.processes import become_subreaper, children_of, descendants, die_with_parent, kill_all
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
 from workers.pool.variables import environment_variables, layer_paths, reserved_variables
 
@@ -40,9 +42,15 @@ class ProcessExecutor:
 
     bind_host = "127.0.0.1"
 
-    def __init__(self, *, python: str | None = None, node: str | None = None) -> None:
+    def __init__(
+        self, *, python: str | None = None, node: str | None = None, reap_orphans: bool = False
+    ) -> None:
         self.python = python or sys.executable
         self._node = node
+        # A subreaper adopts what a function's processes leave (`setsid` daemons, children of
+        # a killed bootstrap); with no other children of its own, it ends all it adopts.
+        self._reaper = reap_orphans and become_subreaper()
+        self._sandboxes: set[int] = set()
 
     def runtime_api_address(self, port: int) -> str:
         return f"127.0.0.1:{port}"
@@ -60,13 +68,22 @@ class ProcessExecutor:
                 stdout=write_fd,
                 stderr=write_fd,  # one pipe keeps stdout and stderr in the order written
                 start_new_session=True,  # its own process group, so a kill ends its children
+                preexec_fn=die_with_parent(signal.SIGKILL),  # and it dies with the worker
             )
         except OSError as exc:
             os.close(read_fd)
             raise LaunchError("Runtime.InvalidEntrypoint", f"fork/exec {argv[0]}: {exc}") from None
         finally:
             os.close(write_fd)
-        return ProcessSandbox(process, read_fd, output)
+        self._sandboxes.add(process.pid)
+        return ProcessSandbox(process, read_fd, output, self._ended)
+
+    def _ended(self, pid: int) -> None:
+        """After a sandbox's kill: end every orphan this process adopted meanwhile."""
+        self._sandboxes.discard(pid)
+        if self._reaper:
+            orphans = [p for p in children_of(os.getpid()) if p not in self._sandboxes]
+            kill_all(orphans)
 
     def command(self, spec: LaunchSpec) -> tuple[list[str], Path]:
         """The bootstrap to run and the runtime's own folder (LAMBDA_RUNTIME_DIR)."""
@@ -163,8 +180,15 @@ KILL_WAIT_S = 5.0
 class ProcessSandbox:
     """A running bootstrap: its process group, and the pipe its output comes through."""
 
-    def __init__(self, process: asyncio.subprocess.Process, log_fd: int, output: OutputSink):
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        log_fd: int,
+        output: OutputSink,
+        on_ended: Callable[[int], None] = lambda pid: None,
+    ):
         self.process = process
+        self._on_ended = on_ended
         self.pid = process.pid
         self._log_fd = log_fd
         self._output = output
@@ -189,16 +213,20 @@ class ProcessSandbox:
             return False  # reaped already
 
     async def kill(self) -> None:
+        """End the bootstrap and every process under it, in whatever session or group."""
+        tree = descendants(self.pid)
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass  # the whole group is gone already
+        kill_all(tree)
         # Reaped, its transport closes; a SIGKILLed process is gone within milliseconds.
         with anyio.move_on_after(KILL_WAIT_S):
             await self.process.wait()
         if self._status_fd >= 0:
             os.close(self._status_fd)
             self._status_fd = -1
+        self._on_ended(self.pid)
 
     async def drain(self) -> None:
         # Output written before the runtime posted its result is in the pipe already: one

@@ -1,0 +1,70 @@
+"""Crashes on a real stack: a SIGKILLed `tarn up` leaves nothing running and the next one starts
+on its data dir; a killed pool worker's invokes answer at once; Redis comes back by itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from bus.processes import start_time
+from tests.api.test_stack import child_pid, descendants
+from tests.conftest import start_stack, stop_stack
+from tests.functions import create_python_function, unique_name
+from tests.waiting import wait_for
+
+# A function that leaves a `setsid` daemon behind, as a careless handler may.
+DAEMONIZING = """\
+import subprocess
+def handler(event, context):
+    subprocess.Popen(["setsid", "sleep", "300"], start_new_session=True)
+    return "started"
+"""
+
+
+def alive(processes: dict[int, int | None]) -> list[int]:
+    return [pid for pid, started in processes.items() if started and start_time(pid) == started]
+
+
+@pytest.mark.slow
+def test_sigkill_of_tarn_up_leaves_no_process_and_the_next_one_starts(tmp_path: Path) -> None:
+    stack = start_stack(tmp_path / "data", tmp_path / "tarn.log")
+    client = stack.client()
+    name = unique_name()
+    create_python_function(client, name, DAEMONIZING)
+    assert client.invoke(FunctionName=name)["StatusCode"] == 200
+    tree = {pid: start_time(pid) for pid in descendants(stack.process.pid)}
+    names = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:60] for pid in tree}
+    assert len(tree) >= 7, tree  # redis, companion, api, four workers, the runtime, its daemon
+    stack.process.kill()
+    stack.process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while alive(tree) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(tree), [names[pid] for pid in alive(tree)]
+    again = start_stack(tmp_path / "data", tmp_path / "tarn.log")
+    try:
+        assert again.client().get_function(FunctionName=name)["Configuration"]["State"]
+    finally:
+        stop_stack(again)
+
+
+def test_a_new_tarn_up_ends_what_a_crashed_one_left_and_takes_its_port(tmp_path: Path) -> None:
+    stack = start_stack(tmp_path / "data", tmp_path / "tarn.log")
+    api = child_pid(stack, "services.cli.server")
+    os.kill(api, signal.SIGSTOP)  # holds the port and ignores SIGTERM, as a hung leftover would
+    redis = child_pid(stack, "redis-server")
+    stack.process.kill()
+    stack.process.wait(timeout=10)
+    port = int(stack.url.rsplit(":", 1)[1])
+    again = start_stack(tmp_path / "data", tmp_path / "tarn.log", port=port)
+    try:
+        assert (again.health() or {}).get("status") == "ready"
+        assert "a Tarn that did not stop had left api (pid" in again.log_path.read_text()
+        for pid in (api, redis):
+            wait_for(lambda pid=pid: start_time(pid) is None, timeout_s=10, what=f"{pid} to end")
+    finally:
+        stop_stack(again)
