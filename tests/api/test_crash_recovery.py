@@ -3,9 +3,11 @@ on its data dir; a killed pool worker's invokes answer at once; Redis comes back
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,33 @@ def test_a_new_tarn_up_ends_what_a_crashed_one_left_and_takes_its_port(tmp_path:
             wait_for(lambda pid=pid: start_time(pid) is None, timeout_s=10, what=f"{pid} to end")
     finally:
         stop_stack(again)
+
+
+SLEEPING = "import time\ndef handler(event, context):\n    time.sleep(5)\n    return 'slept'\n"
+
+
+def test_invokes_held_by_a_killed_pool_worker_are_answered_at_once(tmp_path: Path) -> None:
+    stack = start_stack(tmp_path / "data", tmp_path / "tarn.log")
+    try:
+        client = stack.client()
+        name = unique_name()
+        create_python_function(client, name, SLEEPING, Timeout=60)
+        with ThreadPoolExecutor(20) as threads:
+            calls = [threads.submit(client.invoke, FunctionName=name) for _ in range(20)]
+            pool = child_pid(stack, "workers pool")
+            wait_for(lambda: len(descendants(pool)) >= 20, timeout_s=20, what="20 runtimes")
+            time.sleep(0.5)  # each in its handler
+            os.kill(pool, signal.SIGKILL)
+            killed = time.monotonic()
+            answers = [call.result(timeout=30) for call in calls]
+            took = time.monotonic() - killed
+        print(f"20 invokes answered {took:.1f} s after the pool was killed")
+        assert took < 10, took
+        for answer in answers:
+            assert answer["FunctionError"] == "Unhandled"
+            error = json.loads(answer["Payload"].read())
+            assert error["errorType"] == "Runtime.ExitError"
+            assert error["errorMessage"].endswith("Runtime exited with error: signal: killed")
+        assert client.invoke(FunctionName=name)["Payload"].read() == b'"slept"'
+    finally:
+        stop_stack(stack)
