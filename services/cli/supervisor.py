@@ -32,6 +32,7 @@ from services.cli import leftovers
 STOP_GRACE_S = 5.0
 READY_TIMEOUT_S = 60.0
 RESTART_DELAY_S = 1.0
+REDIS_START_S = 10.0
 # The workers' Docker check: it prints the engine and removes the stack's leftover containers.
 DOCKER_CHECK = [sys.executable, "-m", "workers.docker.engine"]
 DOCKER_CHECK_TIMEOUT_S = 60.0
@@ -68,6 +69,18 @@ def check_port_free(host: str, port: int) -> None:
 
 def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A private redis-server with AOF on, on a Unix socket in `data_dir`; returns its URL."""
+    sock = data_dir / "redis.sock"
+    if sock.exists() and _redis_answers(sock):
+        raise StartupError(
+            f"another Tarn is already running on {data_dir} (its Redis answers on {sock}); "
+            "stop it first or pass another --data-dir"
+        )
+    return launch_redis(data_dir), f"unix://{sock}"
+
+
+def launch_redis(data_dir: Path) -> subprocess.Popen[bytes]:
+    """Start redis-server on `data_dir` (it reloads its append-only file) and wait until it
+    answers."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise StartupError(
@@ -75,24 +88,19 @@ def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
             "redis-server; macOS: brew install redis) or pass --redis-url redis://HOST:6379/0"
         )
     sock = data_dir / "redis.sock"
-    if sock.exists() and _redis_answers(sock):
-        raise StartupError(
-            f"another Tarn is already running on {data_dir} (its Redis answers on {sock}); "
-            "stop it first or pass another --data-dir"
-        )
     argv = [binary, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"]
     argv += ["--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "everysec"]
     argv += ["--save", "", "--loglevel", "warning", "--daemonize", "no"]
     process = subprocess.Popen(
         argv, start_new_session=True, preexec_fn=die_with_parent(signal.SIGTERM)
     )
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + REDIS_START_S
     while not (sock.exists() and _redis_answers(sock)):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise StartupError(f"redis-server did not start (exit code {process.poll()})")
         time.sleep(0.02)
-    return process, f"unix://{sock}"
+    return process
 
 
 def companion_child(data_dir: Path, account_id: str) -> tuple[Child, str]:
@@ -237,7 +245,7 @@ class Supervisor:
         while not self.stopping:
             time.sleep(0.2)
             if self.redis is not None and self.redis.poll() is not None:
-                raise StartupError(f"redis-server exited with code {self.redis.returncode}")
+                self._restart_redis()
             for child in self._supervised():
                 assert child.process is not None
                 code = child.process.poll()
@@ -246,6 +254,15 @@ class Supervisor:
                     print(f"tarn: {child.name} exited with code {code}; restarting", flush=True)
                     time.sleep(RESTART_DELAY_S)
                     self._spawn(child)
+
+    def _restart_redis(self) -> None:
+        """Start redis-server again on its data: its clients reconnect by themselves."""
+        assert self.redis is not None
+        print(
+            f"tarn: redis-server exited with code {self.redis.returncode}; restarting", flush=True
+        )
+        self.redis = launch_redis(Path(self.settings.data_dir))
+        self._record()
 
     def _request_stop(self, signum: int, _frame: object) -> None:
         self.stopping = True

@@ -100,3 +100,22 @@ def test_invokes_held_by_a_killed_pool_worker_are_answered_at_once(tmp_path: Pat
         assert client.invoke(FunctionName=name)["Payload"].read() == b'"slept"'
     finally:
         stop_stack(stack)
+
+
+def test_redis_killed_comes_back_with_its_functions(tmp_path: Path) -> None:
+    stack = start_stack(tmp_path / "data", tmp_path / "tarn.log")
+    try:
+        client = stack.client()
+        name = unique_name()
+        create_python_function(client, name)
+        time.sleep(1.2)  # appendfsync everysec
+        redis = child_pid(stack, "redis-server")
+        os.kill(redis, signal.SIGSTOP)  # unanswering first, so that health is seen to drop
+        wait_for(lambda: (stack.health() or {}).get("status") != "ready", 10, "health to drop")
+        os.kill(redis, signal.SIGKILL)
+        wait_for(lambda: (stack.health() or {}).get("status") == "ready", 20, "health again")
+        answer = client.invoke(FunctionName=name, Payload=b'{"back": true}')
+        assert answer["Payload"].read() == b'{"back": true}'
+        assert stack.process.poll() is None
+    finally:
+        stop_stack(stack)
