@@ -7,10 +7,13 @@ import json
 import os
 import signal
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
+from redis import Redis
 
 from bus.processes import start_time
 from tests.api.test_stack import child_pid, descendants
@@ -117,5 +120,47 @@ def test_redis_killed_comes_back_with_its_functions(tmp_path: Path) -> None:
         answer = client.invoke(FunctionName=name, Payload=b'{"back": true}')
         assert answer["Payload"].read() == b'{"back": true}'
         assert stack.process.poll() is None
+    finally:
+        stop_stack(stack)
+
+
+RECORDING = """\
+def handler(event, context):
+    with open(event["log"], "a") as log:
+        log.write(context.aws_request_id + "\\n")
+"""
+EVENTS = 1000
+
+
+@pytest.mark.slow
+def test_events_survive_an_async_worker_kill_once_each_and_none_dead_lettered(
+    tmp_path: Path,
+) -> None:
+    stack = start_stack(tmp_path / "data", tmp_path / "tarn.log")
+    runs = tmp_path / "runs.txt"
+    try:
+        client = stack.client()
+        name = unique_name()
+        create_python_function(client, name, RECORDING)
+        payload = json.dumps({"log": str(runs)}).encode()
+        send = partial(client.invoke, FunctionName=name, InvocationType="Event", Payload=payload)
+        with ThreadPoolExecutor(8) as threads:
+            accepted = [threads.submit(send) for _ in range(EVENTS)]
+            wait_for(lambda: runs.exists() and len(runs.read_text()) > 0, 20, "a first run")
+            os.kill(child_pid(stack, "workers async"), signal.SIGKILL)
+            assert all(call.result(timeout=60)["StatusCode"] == 202 for call in accepted)
+        ran = lambda: Counter(runs.read_text().split())  # noqa: E731
+        wait_for(lambda: len(ran()) >= EVENTS, 60, "every event to run")
+        time.sleep(2)  # any late repeat
+        counts = ran()
+        print(
+            f"{EVENTS} events: {sum(counts.values()) - EVENTS} repeats, "
+            f"{sum(1 for c in counts.values() if c > 2)} ran more than twice"
+        )
+        assert len(counts) == EVENTS
+        assert sum(1 for c in counts.values() if c > 2) <= EVENTS // 100
+        dead = Redis(unix_socket_path=str(tmp_path / "data" / "redis.sock"))
+        assert dead.xlen("tarn:stream:dead-letters") == 0
+        dead.close()
     finally:
         stop_stack(stack)
