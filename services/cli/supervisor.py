@@ -33,6 +33,7 @@ STOP_GRACE_S = 5.0
 READY_TIMEOUT_S = 60.0
 RESTART_DELAY_S = 1.0
 REDIS_START_S = 10.0
+EXTENSION_HOST = "127.0.0.1"  # where the pool's Parameters and Secrets extension listens
 # The workers' Docker check: it prints the engine and removes the stack's leftover containers.
 DOCKER_CHECK = [sys.executable, "-m", "workers.docker.engine"]
 DOCKER_CHECK_TIMEOUT_S = 60.0
@@ -56,15 +57,38 @@ class Child:
 
 
 def check_port_free(host: str, port: int) -> None:
+    if not port_free(host, port):
+        raise StartupError(f"port {port} on {host} is in use; stop what uses it or pass --port")
+
+
+def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         # As the server binds: a port whose last connections linger in TIME_WAIT is free.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
-            raise StartupError(
-                f"port {port} on {host} is in use; stop what uses it or pass --port"
-            ) from None
+            return False
+        return True
+
+
+def extension_port(settings: Settings) -> Settings:
+    """The process executor's functions share this machine's localhost: when AWS's extension
+    port is another program's (another stack's), this stack's extension takes a free one, which
+    functions read from PARAMETERS_SECRETS_EXTENSION_HTTP_PORT; said once, here."""
+    wanted = settings.extension_port
+    if settings.executor != "process" or port_free(EXTENSION_HOST, wanted):
+        return settings
+    with socket.socket() as probe:
+        probe.bind((EXTENSION_HOST, 0))
+        port = int(probe.getsockname()[1])
+    print(
+        f"tarn: {EXTENSION_HOST}:{wanted} is taken (another Tarn?): this stack's Parameters and "
+        f"Secrets extension listens on port {port}, which functions find in "
+        f"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (code that hardcodes {wanted} reaches the other)",
+        flush=True,
+    )
+    return msgspec.structs.replace(settings, extension_port=port)
 
 
 def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -168,7 +192,7 @@ class Supervisor:
         if not settings.aws_endpoint:
             self.companion, url = companion_child(data_dir, settings.account_id)
             settings = msgspec.structs.replace(settings, aws_endpoint=url)
-        settings = self._choose_executor(settings)
+        settings = extension_port(self._choose_executor(settings))
         self.settings = msgspec.structs.replace(
             self.settings, executor=settings.executor, aws_endpoint=settings.aws_endpoint
         )
