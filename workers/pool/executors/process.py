@@ -76,7 +76,9 @@ class ProcessExecutor:
         finally:
             os.close(write_fd)
         self._sandboxes.add(process.pid)
-        return ProcessSandbox(process, read_fd, output, self._ended)
+        sandbox = ProcessSandbox(process, read_fd, output, self._ended)
+        sandbox.limit_memory(spec.function.memory_mb)
+        return sandbox
 
     def _ended(self, pid: int) -> None:
         """After a sandbox's kill: end every orphan this process adopted meanwhile."""
@@ -151,6 +153,16 @@ def _open_status(pid: int) -> int:
         return -1  # not Linux: REPORT shows 0 MB
 
 
+def resident_mb(status_fd: int) -> int:
+    """VmRSS from an open /proc/<pid>/status, in MB; 0 once the process has gone."""
+    try:
+        status = os.pread(status_fd, 4096, 0)
+        start = status.index(b"VmRSS:") + 6
+        return int(status[start : status.index(b"kB", start)]) // 1024
+    except (OSError, ValueError):
+        return 0
+
+
 def _ric_dir() -> Path:
     spec = importlib.util.find_spec("awslambdaric")
     if spec is None or spec.origin is None:
@@ -175,6 +187,8 @@ def _code_bootstrap(code_dir: Path, opt_dir: Path | None) -> Path:
 
 # How long a kill waits for the killed process to be reaped.
 KILL_WAIT_S = 5.0
+# How often a sandbox's resident memory is checked against the function's MemorySize.
+MEMORY_CHECK_S = 0.05
 
 
 class ProcessSandbox:
@@ -196,6 +210,23 @@ class ProcessSandbox:
         self._status_fd = _open_status(self.pid)
         os.set_blocking(log_fd, False)
         asyncio.get_running_loop().add_reader(log_fd, self._read)
+        self._memory_check: asyncio.TimerHandle | None = None
+
+    def limit_memory(self, limit_mb: int) -> None:
+        """Kill the sandbox (SIGKILL, as Lambda's cgroup does: "signal: killed") once its
+        bootstrap's resident memory exceeds `limit_mb`, checked every MEMORY_CHECK_S."""
+        if self._status_fd < 0:
+            return  # not Linux: no limit
+
+        def check() -> None:
+            if resident_mb(self._status_fd) > limit_mb:
+                kill_all([self.pid, *descendants(self.pid)])
+                return
+            if self.process.returncode is None:
+                self._memory_check = loop.call_later(MEMORY_CHECK_S, check)
+
+        loop = asyncio.get_running_loop()
+        self._memory_check = loop.call_later(MEMORY_CHECK_S, check)
 
     async def wait(self) -> int:
         return await self.process.wait()
@@ -214,6 +245,8 @@ class ProcessSandbox:
 
     async def kill(self) -> None:
         """End the bootstrap and every process under it, in whatever session or group."""
+        if self._memory_check is not None:
+            self._memory_check.cancel()
         tree = descendants(self.pid)
         try:
             os.killpg(self.pid, signal.SIGKILL)
