@@ -57,6 +57,7 @@ def test_sigkill_of_tarn_up_leaves_no_process_and_the_next_one_starts(tmp_path: 
         stop_stack(again)
 
 
+@pytest.mark.slow
 def test_a_new_tarn_up_ends_what_a_crashed_one_left_and_takes_its_port(tmp_path: Path) -> None:
     stack = start_stack(tmp_path / "data", tmp_path / "tarn.log")
     api = child_pid(stack, "services.cli.server")
@@ -78,6 +79,7 @@ def test_a_new_tarn_up_ends_what_a_crashed_one_left_and_takes_its_port(tmp_path:
 SLEEPING = "import time\ndef handler(event, context):\n    time.sleep(5)\n    return 'slept'\n"
 
 
+@pytest.mark.slow
 def test_invokes_held_by_a_killed_pool_worker_are_answered_at_once(tmp_path: Path) -> None:
     stack = start_stack(tmp_path / "data", tmp_path / "tarn.log")
     try:
@@ -105,6 +107,7 @@ def test_invokes_held_by_a_killed_pool_worker_are_answered_at_once(tmp_path: Pat
         stop_stack(stack)
 
 
+@pytest.mark.slow
 def test_redis_killed_comes_back_with_its_functions(tmp_path: Path) -> None:
     stack = start_stack(tmp_path / "data", tmp_path / "tarn.log")
     try:

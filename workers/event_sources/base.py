@@ -33,7 +33,8 @@ PROCESSING_FAILED = "PROBLEM: Function call failed"
 # mapping polls on and says NO_RECORDS again once the source is back.
 SOURCE_PROBLEM = "PROBLEM: Lambda was unable to read from the event source"
 NO_RECORDS = "No records processed"
-USER_INITIATED = "USER_INITIATED"
+USER_INITIATED = "USER_INITIATED"  # an SQS mapping's StateTransitionReason
+USER_ACTION = "User action"  # a stream mapping's
 SOURCE_GONE_CODES = frozenset(
     {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "ResourceNotFoundException"}
 )
@@ -163,7 +164,8 @@ class SourceState:
         self.uuid = mapping.uuid
         self.gone: bool | None = None  # unknown: the record read at start may be old
         reason = mapping.state_transition_reason
-        self.reason = USER_INITIATED if reason.startswith(SOURCE_PROBLEM) else reason
+        default = USER_INITIATED if mapping.source_service == "sqs" else USER_ACTION
+        self.reason = default if reason.startswith(SOURCE_PROBLEM) else reason
 
     async def failed(self, exc: Exception) -> None:
         if self.gone is True or not isinstance(exc, CompanionError):
