@@ -32,6 +32,15 @@ class Keys:
         """Sorted set: encoded Event invocations scored by the epoch ms of their next attempt."""
         return f"{self.prefix}:delays:async-invocations"
 
+    def delivery_failures(self, stream: str, group: str) -> str:
+        """Hash: entry id -> how often handling it failed, in `group` of `stream`."""
+        return f"{stream}:failures:{group}"
+
+    def held_invocations(self, consumer: str) -> str:
+        """Hash: request id -> msgpack reply inbox and version, of the invocations a pool
+        worker is running."""
+        return f"{self.prefix}:held:{consumer}"
+
     def replies(self, inbox: str) -> str:
         return f"{self.prefix}:replies:{inbox}"
 

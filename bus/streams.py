@@ -5,8 +5,9 @@ earlier process under the same name, if one was given), then claims entries that
 consumer left unacknowledged for longer than the visibility timeout, then reads new ones.
 Consumer names are unique per process, so the entries of a process that died are reclaimed
 by the others (or its successor) once the visibility timeout has passed.
-An entry that does not decode, or that failed `max_deliveries` times, goes to the
-dead-letter stream with the reason; nothing is dropped silently.
+An entry that does not decode, or whose handler failed `max_deliveries` times, goes to the
+dead-letter stream with the reason; nothing is dropped silently. A redelivery after a crash is
+not a failure: only an entry that keeps killing its workers (REDELIVERIES_MAX) is given up.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ M = TypeVar("M")
 FIELD = b"m"
 # One read takes at most this many entries, so a large concurrency costs nothing per read.
 READ_BATCH_MAX = 64
+# Deliveries after which an entry that was never seen to fail (its workers died handling it,
+# again and again) goes to the dead-letter stream: a poison message, not a crash.
+REDELIVERIES_MAX = 50
 
 
 async def publish(
@@ -56,7 +60,8 @@ class ConsumerConfig:
     consumer: str
     dead_letters: str
     visibility_timeout_ms: int = 30_000
-    max_deliveries: int = 5
+    max_deliveries: int = 5  # failures of its handler
+    failures: str = ""  # hash: entry id -> failures so far (empty: count deliveries instead)
 
 
 def consumer_config(
@@ -68,6 +73,7 @@ def consumer_config(
         group=group,
         consumer=consumer,
         dead_letters=keys.dead_letters,
+        failures=keys.delivery_failures(stream, group),
         visibility_timeout_ms=settings.visibility_timeout_ms,
         max_deliveries=settings.max_deliveries,
     )
@@ -81,12 +87,18 @@ class StreamConsumer(Generic[M]):
         self.config = config
         self.codec = codec
         self._own_pending_done = False
+        self._own_pending_from = "0"  # each own pending entry is read back once
         self._next_reclaim = 0.0
         # Where the next reclaim scans the pending entries list from: each XAUTOCLAIM looks
         # at a few times `count` entries only, so a scan goes on where the last one stopped
         # and the stuck entries behind many busy ones are reached too.
         self._reclaim_from: bytes | str = "0-0"
         self._in_flight: set[bytes] = set()
+
+    @property
+    def _redeliveries_max(self) -> int:
+        """Without a failure count, every delivery counts as a failed one."""
+        return REDELIVERIES_MAX if self.config.failures else self.config.max_deliveries
 
     async def ensure_group(self) -> None:
         try:
@@ -103,8 +115,9 @@ class StreamConsumer(Generic[M]):
         With `noack` new entries are acknowledged as Redis hands them out.
         """
         if not self._own_pending_done:
-            entries = await self._xreadgroup("0", count, None)
+            entries = await self._xreadgroup(self._own_pending_from, count, None)
             if entries:
+                self._own_pending_from = entries[-1][0].decode()
                 return await self._recovered(entries)
             self._own_pending_done = True
         now = time.monotonic()
@@ -116,8 +129,20 @@ class StreamConsumer(Generic[M]):
         entries = await self._xreadgroup(">", count, block_ms, noack=noack)
         return await self._decode_all(entries, deliveries=1)
 
-    async def ack(self, entry_id: bytes) -> None:
-        await self.redis.xack(self.config.stream, self.config.group, entry_id)
+    async def ack(self, entry_id: bytes, *, redelivered: bool = False) -> None:
+        if not (redelivered and self.config.failures):
+            await self.redis.xack(self.config.stream, self.config.group, entry_id)
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:  # forget its failures too
+            pipe.xack(self.config.stream, self.config.group, entry_id)
+            pipe.hdel(self.config.failures, entry_id)
+            await pipe.execute()
+
+    async def failed(self, delivery: Delivery[M]) -> int:
+        """Count one failure of `delivery`'s handler; how many it has had."""
+        if not self.config.failures:
+            return delivery.deliveries
+        return int(await self.redis.hincrby(self.config.failures, delivery.entry_id, 1))
 
     async def dead_letter(self, entry_id: bytes, raw: bytes, reason: str) -> None:
         """Move an entry to the dead-letter stream with its reason, then acknowledge it."""
@@ -174,13 +199,14 @@ class StreamConsumer(Generic[M]):
             await handle(delivery.message)
         except Exception as exc:
             log.exception("handling %s failed", type(delivery.message).__name__)
-            if ack == "after" and delivery.deliveries >= self.config.max_deliveries:
+            failures = await self.failed(delivery) if ack == "after" else 0
+            if ack == "after" and failures >= self.config.max_deliveries:
                 raw = self.codec.encode(delivery.message)
-                reason = f"failed {delivery.deliveries} times; last error: {exc!r}"
+                reason = f"failed {failures} times; last error: {exc!r}"
                 await self.dead_letter(delivery.entry_id, raw, reason)
         else:
             if ack == "after":
-                await self.ack(delivery.entry_id)
+                await self.ack(delivery.entry_id, redelivered=delivery.deliveries > 1)
         finally:
             self._in_flight.discard(delivery.entry_id)
             capacity.release()
@@ -259,7 +285,7 @@ class StreamConsumer(Generic[M]):
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 await self.dead_letter(entry_id, raw, f"undecodable: {exc}")
                 continue
-            if deliveries > self.config.max_deliveries:
+            if deliveries > self._redeliveries_max:
                 await self.dead_letter(entry_id, raw, f"delivered {deliveries} times")
                 continue
             decoded.append(Delivery(entry_id, message, deliveries))

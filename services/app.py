@@ -60,6 +60,7 @@ BLUEPRINT_MODULES = (
 
 def create_app(settings: Settings) -> Quart:
     app = Quart("tarn")
+    app.url_map.merge_slashes = False  # `/functions//code` names no function: no redirect
     app.config["MAX_CONTENT_LENGTH"] = REQUEST_BYTES + 1
     app.config["BODY_TIMEOUT"] = 300
     app.config["RESPONSE_TIMEOUT"] = 960  # outlasts the longest function timeout

@@ -20,6 +20,8 @@ from services.operations import operation_named
 from services.responses import json_response
 
 log = logging.getLogger("tarn.api")
+# The path segments whose next segment names something, and the member AWS reports it as.
+EMPTY_NAME_MEMBERS = {"functions": "functionName", "layers": "layerName"}
 
 
 class LambdaError(Exception):
@@ -188,6 +190,9 @@ async def _render_http_error(error: HTTPException) -> Response:
             )
         )
     if error.code in (404, 405):
+        empty = _empty_name(request.path)
+        if empty is not None:
+            return render(empty)
         operation = operation_named(request.method, request.path)
         if operation is not None:  # in botocore's model, but no blueprint serves it
             return render(InvalidParameterValueException(f"Tarn does not support {operation}."))
@@ -195,6 +200,16 @@ async def _render_http_error(error: HTTPException) -> Response:
     if error.code is not None and error.code < 500:
         return render(InvalidRequestContentException(error.description or "Bad request"))
     return render(ServiceException(error.description or "Internal error"))
+
+
+def _empty_name(path: str) -> ValidationException | None:
+    """AWS's answer to a path whose function or layer name is empty (`/functions//code`)."""
+    segments = path.split("/")
+    for index, segment in enumerate(segments[1:-1], start=1):
+        member = EMPTY_NAME_MEMBERS.get(segments[index - 1])
+        if member is not None and not segment:
+            return constraint("", member, "Member must have length greater than or equal to 1")
+    return None
 
 
 async def _render_unexpected(error: Exception) -> Response:

@@ -30,6 +30,8 @@ DESTINATION_ARN_PATTERN = (
     r"([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
 )
 DESTINATION_ARN_MAX = 350
+# What a body nested deeper than the decoder recurses gets (AWS's JSON parser stops at 1,000).
+TOO_DEEP = "Could not parse request body into json: the document is nested too deeply"
 # Lists page at most this many items, whatever MaxItems asks for (unless an operation says).
 LIST_PAGE_MAX = 50
 # MaxItems' upper bound in the model of most List operations.
@@ -62,6 +64,8 @@ def decode_body(body: bytes, shape: type[T]) -> T:
         raise InvalidRequestContentException(
             f"Could not parse request body into json: {exc}"
         ) from None
+    except RecursionError:
+        raise InvalidRequestContentException(TOO_DEEP) from None
 
 
 class Problems:

@@ -54,6 +54,8 @@ def unpack(data: bytes, target: Path) -> None:
                     _extract(archive, info, staging)
     except zipfile.BadZipFile as exc:
         raise CodeError(f"Could not unzip uploaded file: {exc}") from None
+    except OSError as exc:  # what the checks did not foresee: Failed, not Pending forever
+        raise CodeError(f"Could not unzip uploaded file: {exc.strerror or exc}") from None
 
 
 def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, staging: Path) -> None:

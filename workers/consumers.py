@@ -69,6 +69,14 @@ async def adopt_orphans(consumer: StreamConsumer[Any]) -> int:
     return adopted
 
 
+def local_process_gone(consumer: str) -> bool:
+    """Whether `consumer` names a process of this host (`<host>-<role>-<pid>`) that is gone."""
+    pid = consumer.rpartition("-")[2]
+    if not consumer.startswith(f"{socket.gethostname()}-") or not pid.isdigit():
+        return False
+    return not _alive(int(pid))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

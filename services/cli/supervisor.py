@@ -8,6 +8,7 @@ the way out.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -24,11 +25,15 @@ from pathlib import Path
 import msgspec
 from redis import Redis
 
+from bus.processes import die_with_parent
 from bus.settings import Settings
+from services.cli import leftovers
 
 STOP_GRACE_S = 5.0
 READY_TIMEOUT_S = 60.0
 RESTART_DELAY_S = 1.0
+REDIS_START_S = 10.0
+EXTENSION_HOST = "127.0.0.1"  # where the pool's Parameters and Secrets extension listens
 # The workers' Docker check: it prints the engine and removes the stack's leftover containers.
 DOCKER_CHECK = [sys.executable, "-m", "workers.docker.engine"]
 DOCKER_CHECK_TIMEOUT_S = 60.0
@@ -52,17 +57,54 @@ class Child:
 
 
 def check_port_free(host: str, port: int) -> None:
+    if not port_free(host, port):
+        raise StartupError(f"port {port} on {host} is in use; stop what uses it or pass --port")
+
+
+def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As the server binds: a port whose last connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
-            raise StartupError(
-                f"port {port} on {host} is in use; stop what uses it or pass --port"
-            ) from None
+            return False
+        return True
+
+
+def extension_port(settings: Settings) -> Settings:
+    """The process executor's functions share this machine's localhost: when AWS's extension
+    port is another program's (another stack's), this stack's extension takes a free one, which
+    functions read from PARAMETERS_SECRETS_EXTENSION_HTTP_PORT; said once, here."""
+    wanted = settings.extension_port
+    if settings.executor != "process" or port_free(EXTENSION_HOST, wanted):
+        return settings
+    with socket.socket() as probe:
+        probe.bind((EXTENSION_HOST, 0))
+        port = int(probe.getsockname()[1])
+    print(
+        f"tarn: {EXTENSION_HOST}:{wanted} is taken (another Tarn?): this stack's Parameters and "
+        f"Secrets extension listens on port {port}, which functions find in "
+        f"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (code that hardcodes {wanted} reaches the other)",
+        flush=True,
+    )
+    return msgspec.structs.replace(settings, extension_port=port)
 
 
 def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A private redis-server with AOF on, on a Unix socket in `data_dir`; returns its URL."""
+    sock = data_dir / "redis.sock"
+    if sock.exists() and _redis_answers(sock):
+        raise StartupError(
+            f"another Tarn is already running on {data_dir} (its Redis answers on {sock}); "
+            "stop it first or pass another --data-dir"
+        )
+    return launch_redis(data_dir), f"unix://{sock}"
+
+
+def launch_redis(data_dir: Path) -> subprocess.Popen[bytes]:
+    """Start redis-server on `data_dir` (it reloads its append-only file) and wait until it
+    answers."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise StartupError(
@@ -70,22 +112,19 @@ def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
             "redis-server; macOS: brew install redis) or pass --redis-url redis://HOST:6379/0"
         )
     sock = data_dir / "redis.sock"
-    if sock.exists() and _redis_answers(sock):
-        raise StartupError(
-            f"another Tarn is already running on {data_dir} (its Redis answers on {sock}); "
-            "stop it first or pass another --data-dir"
-        )
     argv = [binary, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"]
     argv += ["--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "everysec"]
     argv += ["--save", "", "--loglevel", "warning", "--daemonize", "no"]
-    process = subprocess.Popen(argv, start_new_session=True)
-    deadline = time.monotonic() + 10
+    process = subprocess.Popen(
+        argv, start_new_session=True, preexec_fn=die_with_parent(signal.SIGTERM)
+    )
+    deadline = time.monotonic() + REDIS_START_S
     while not (sock.exists() and _redis_answers(sock)):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise StartupError(f"redis-server did not start (exit code {process.poll()})")
         time.sleep(0.02)
-    return process, f"unix://{sock}"
+    return process
 
 
 def companion_child(data_dir: Path, account_id: str) -> tuple[Child, str]:
@@ -122,6 +161,7 @@ class Supervisor:
         self.redis: subprocess.Popen[bytes] | None = None
         self.companion: Child | None = None
         self.stopping = False
+        self.recorded = False  # this run wrote the data dir's pid file
         self.docker_checked = False  # this run owns the stack's containers: clean at stop
 
     def run(self) -> int:
@@ -143,6 +183,7 @@ class Supervisor:
     def _start_all(self) -> None:
         data_dir = Path(self.settings.data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
+        _clean_leftovers(data_dir)
         check_port_free(self.settings.host, self.settings.port)
         settings = self.settings
         if not settings.redis_url:
@@ -152,7 +193,7 @@ class Supervisor:
         if not settings.aws_endpoint:
             self.companion, url = companion_child(data_dir, settings.account_id)
             settings = msgspec.structs.replace(settings, aws_endpoint=url)
-        settings = self._choose_executor(settings)
+        settings = extension_port(self._choose_executor(settings))
         self.settings = msgspec.structs.replace(
             self.settings, executor=settings.executor, aws_endpoint=settings.aws_endpoint
         )
@@ -180,14 +221,26 @@ class Supervisor:
         raise StartupError(reason.removeprefix("tarn: "))
 
     def _spawn(self, child: Child) -> None:
+        """Start `child` in its own session, to die with this process however it ends."""
         env = self.env | child.env
-        if child.log_path is None:
-            child.process = subprocess.Popen(child.argv, env=env, start_new_session=True)
-            return
-        with child.log_path.open("ab") as log:
+        with contextlib.ExitStack() as stack:
+            log = stack.enter_context(child.log_path.open("ab")) if child.log_path else None
             child.process = subprocess.Popen(
-                child.argv, env=env, stdout=log, stderr=log, start_new_session=True
+                child.argv,
+                env=env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                preexec_fn=die_with_parent(signal.SIGTERM),  # they stop as on Ctrl-C
             )
+        self._record()
+
+    def _record(self) -> None:
+        running = {c.name: c.process.pid for c in self._supervised() if c.process is not None}
+        if self.redis is not None:
+            running["redis-server"] = self.redis.pid
+        leftovers.record(Path(self.settings.data_dir), running)
+        self.recorded = True
 
     def _wait_ready(self, started: float) -> None:
         url = f"http://{self.settings.host}:{self.settings.port}/_tarn/health"
@@ -217,7 +270,7 @@ class Supervisor:
         while not self.stopping:
             time.sleep(0.2)
             if self.redis is not None and self.redis.poll() is not None:
-                raise StartupError(f"redis-server exited with code {self.redis.returncode}")
+                self._restart_redis()
             for child in self._supervised():
                 assert child.process is not None
                 code = child.process.poll()
@@ -226,6 +279,15 @@ class Supervisor:
                     print(f"tarn: {child.name} exited with code {code}; restarting", flush=True)
                     time.sleep(RESTART_DELAY_S)
                     self._spawn(child)
+
+    def _restart_redis(self) -> None:
+        """Start redis-server again on its data: its clients reconnect by themselves."""
+        assert self.redis is not None
+        print(
+            f"tarn: redis-server exited with code {self.redis.returncode}; restarting", flush=True
+        )
+        self.redis = launch_redis(Path(self.settings.data_dir))
+        self._record()
 
     def _request_stop(self, signum: int, _frame: object) -> None:
         self.stopping = True
@@ -239,7 +301,22 @@ class Supervisor:
             _terminate([self.companion.process])  # after the workers, which may still call it
         if self.redis is not None:
             _terminate([self.redis])
+        if self.recorded:  # not another Tarn's file, when this one was refused
+            leftovers.forget(Path(self.settings.data_dir))
         print("tarn: stopped", flush=True)
+
+
+def _clean_leftovers(data_dir: Path) -> None:
+    """Refuse to start beside a running Tarn on `data_dir`; end what a crashed one left."""
+    pid = leftovers.running_supervisor(data_dir)
+    if pid is not None:
+        raise StartupError(
+            f"another Tarn is already running on {data_dir} (tarn up, pid {pid}); "
+            "stop it first or pass another --data-dir"
+        )
+    note = leftovers.clean(data_dir)
+    if note is not None:
+        print(f"tarn: {note}", flush=True)
 
 
 def _child_env(settings: Settings) -> dict[str, str]:

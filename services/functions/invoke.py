@@ -35,7 +35,7 @@ from services.errors import (
     error_for,
 )
 from services.functions.refs import FunctionRef, function_ref, resolve
-from services.requests import read_body
+from services.requests import TOO_DEEP, read_body
 from services.responses import json_response
 
 blueprint = Blueprint("invoke", __name__)
@@ -120,6 +120,8 @@ async def read_payload(limit: int, operation: str = "InvokeFunction") -> bytes:
         raise InvalidRequestContentException(
             f"Could not parse request body into json: Could not parse payload into json: {exc}"
         ) from None
+    except RecursionError:
+        raise InvalidRequestContentException(TOO_DEEP) from None
     return payload
 
 

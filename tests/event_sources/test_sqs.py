@@ -211,3 +211,19 @@ def test_configuration_change_restarts_the_poller_with_it(
     setup.send(*[f"m{n}" for n in range(10)])
     setup.wait_for_bodies(11)
     assert [len(entry["records"]) for entry in setup.invocations()] == [1, 10]
+
+
+def test_a_mapping_whose_queue_is_gone_says_so_and_recovers_when_it_is_back(
+    stack: Stack, tmp_path: Path, mappings: Mappings
+) -> None:
+    setup = Setup(stack, tmp_path)
+    mapping = mappings.create(setup)
+    mappings.wait_for_state(mapping, "Enabled")
+    name = setup.queue_url.rsplit("/", 1)[1]
+    setup.sqs.delete_queue(QueueUrl=setup.queue_url)
+    result = lambda: str((mappings.get(mapping) or {}).get("StateTransitionReason"))  # noqa: E731
+    wait_for(lambda: result().startswith("PROBLEM: "), 15, "the mapping to report its queue")
+    setup.queue_url = setup.sqs.create_queue(QueueName=name)["QueueUrl"]
+    setup.send("back")
+    assert setup.wait_for_bodies(1) == ["back"]
+    wait_for(lambda: not result().startswith("PROBLEM: "), 10, "the problem to clear")

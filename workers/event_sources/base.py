@@ -16,7 +16,7 @@ from anyio.abc import TaskGroup
 from redis.asyncio import Redis
 
 from bus.aliases import version_to_invoke
-from bus.aws import Companion
+from bus.aws import Companion, CompanionError
 from bus.keys import Keys
 from bus.messages import InvocationCompleted, InvocationRejected
 from bus.records import EventSourceMapping
@@ -29,6 +29,15 @@ from workers.invocations import Outcome
 # https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html
 PROCESSING_OK = "OK"
 PROCESSING_FAILED = "PROBLEM: Function call failed"
+# While a mapping's source cannot be read because it is gone (deleted, or not made yet); the
+# mapping polls on and says NO_RECORDS again once the source is back.
+SOURCE_PROBLEM = "PROBLEM: Lambda was unable to read from the event source"
+NO_RECORDS = "No records processed"
+USER_INITIATED = "USER_INITIATED"  # an SQS mapping's StateTransitionReason
+USER_ACTION = "User action"  # a stream mapping's
+SOURCE_GONE_CODES = frozenset(
+    {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "ResourceNotFoundException"}
+)
 # A batch's event, {"Records": [...]}, without its records.
 EVENT_ENVELOPE_BYTES = len(b'{"Records":[]}')
 
@@ -144,6 +153,49 @@ class ProcessingResults:
             await self.mappings.update(self.uuid, change)
         except RecordMissing:
             pass  # deleted meanwhile; its poller is about to stop
+
+
+class SourceState:
+    """Says in the mapping's LastProcessingResult and StateTransitionReason (what an SQS
+    mapping shows) that its source is gone, and that it is back; stored when that changes."""
+
+    def __init__(self, context: PollerContext, mapping: EventSourceMapping) -> None:
+        self.mappings = context.stores.event_source_mappings
+        self.uuid = mapping.uuid
+        self.gone: bool | None = None  # unknown: the record read at start may be old
+        reason = mapping.state_transition_reason
+        default = USER_INITIATED if mapping.source_service == "sqs" else USER_ACTION
+        self.reason = default if reason.startswith(SOURCE_PROBLEM) else reason
+
+    async def failed(self, exc: Exception) -> None:
+        if self.gone is True or not isinstance(exc, CompanionError):
+            return
+        if exc.code not in SOURCE_GONE_CODES:
+            return
+        self.gone = True
+        await self._set(f"{SOURCE_PROBLEM}: {exc.message or exc.code}")
+
+    async def readable(self) -> None:
+        if self.gone is not False:
+            self.gone = False
+            await self._set(NO_RECORDS)
+
+    async def _set(self, text: str) -> None:
+        def change(stored: EventSourceMapping) -> EventSourceMapping:
+            if text != NO_RECORDS:
+                return msgspec.structs.replace(
+                    stored, last_processing_result=text, state_transition_reason=text
+                )
+            if not stored.last_processing_result.startswith(SOURCE_PROBLEM):
+                return stored  # a batch said how it went meanwhile
+            return msgspec.structs.replace(
+                stored, last_processing_result=text, state_transition_reason=self.reason
+            )
+
+        try:
+            await self.mappings.update(self.uuid, change)
+        except RecordMissing:
+            pass
 
 
 class Backoff:

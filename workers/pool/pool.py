@@ -17,6 +17,7 @@ from typing import TypeVar, assert_never
 
 import anyio
 from anyio.abc import TaskGroup
+from redis.asyncio.client import Pipeline
 
 from bus.archives import CodeError
 from bus.messages import (
@@ -41,6 +42,7 @@ from workers.pool.environments import Environment, Outcome, State, environment_k
 from workers.pool.executors import choose_executor
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
 from workers.pool.extension import ParametersSecretsExtension
+from workers.pool.held import HeldInvocations
 from workers.pool.layers import ensure_opt, opt_key
 from workers.pool.provisioned import Provisioner
 from workers.pool.response_streams import RedisResponseSink
@@ -87,6 +89,7 @@ class WarmPool:
             settings, keys, stream=keys.invocations, group=GROUP, consumer=context.consumer
         )
         self.stream = StreamConsumer(redis, config, INVOCATION_COMMANDS)
+        self.held = HeldInvocations(redis, keys, context.consumer)
         # Without a companion endpoint the extension answers 502 and logs stay local.
         self.companion = context.aws
         self.extension = ParametersSecretsExtension(self.companion, settings.extension_port)
@@ -114,6 +117,7 @@ class WarmPool:
             if self.shipper is not None:
                 tasks.start_soon(self.shipper.run)
             tasks.start_soon(self._retire_idle_forever)
+            tasks.start_soon(self.held.watch_forever)
             # Acknowledged on receipt: a sync invoke must not run again after a crash; the
             # API has answered its caller with a timeout by then.
             # Blocking reads stay well under redis-py's default 5 s socket timeout.
@@ -142,6 +146,7 @@ class WarmPool:
             case InvokeFunction():
                 slot: Slot | None = None
                 try:
+                    await self.held.hold(command)
                     slot = await self.limits.acquire(
                         command.function.name, command.request_id, command.function.timeout_s
                     )
@@ -155,10 +160,16 @@ class WarmPool:
                 except BaseException:  # cancelled at shutdown: give the slot back on the way
                     await self._release(slot)
                     raise
-                release = None if slot is None else partial(ConcurrencyLimits.release, slot=slot)
+                release = partial(self._released, slot=slot, request_id=command.request_id)
                 await send_reply(self.redis, command.reply_to, reply, release)
             case _:
                 assert_never(command)
+
+    def _released(self, pipe: Pipeline, *, slot: Slot | None, request_id: str) -> None:
+        """Queue, before the reply, the release of its concurrency slot and of its hold."""
+        if slot is not None:
+            ConcurrencyLimits.release(pipe, slot)
+        self.held.release(pipe, request_id)
 
     async def _release(self, slot: Slot | None) -> None:
         if slot is None:

@@ -16,7 +16,7 @@ from anyio.abc import TaskGroup
 
 from bus.filters import EventFilter, compile_filter
 from bus.records import EventSourceMapping
-from workers.event_sources.base import Backoff, PollerContext
+from workers.event_sources.base import Backoff, PollerContext, SourceState
 from workers.event_sources.dynamodb.checkpoints import Checkpoints
 from workers.event_sources.dynamodb.shards import ShardReader
 from workers.event_sources.dynamodb.streams import Shard, StreamClient
@@ -40,6 +40,7 @@ class StreamPoller:
         self.event_filter: EventFilter | None = (
             compile_filter(mapping.filter_patterns) if mapping.filter_patterns else None
         )
+        self.source = SourceState(context, mapping)
         self.reading: set[str] = set()
         self.finished: set[str] = set()
 
@@ -49,16 +50,18 @@ class StreamPoller:
             while True:
                 try:
                     await self._refresh(tasks)
-                except Exception:
+                except Exception as exc:
                     log.warning(
                         "mapping %s: reading the shards of %s failed",
                         self.mapping.uuid,
                         self.mapping.event_source_arn,
                         exc_info=True,
                     )
+                    await self.source.failed(exc)
                     await errors.sleep()
                     continue
                 errors.reset()
+                await self.source.readable()
                 await anyio.sleep(SHARD_REFRESH_S)
 
     async def _refresh(self, tasks: TaskGroup) -> None:

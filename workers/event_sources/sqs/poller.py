@@ -25,6 +25,7 @@ from workers.event_sources.base import (
     Backoff,
     BatchResult,
     PollerContext,
+    SourceState,
     invoke_batch,
 )
 from workers.event_sources.sqs.queues import MAX_RECEIVE, WAIT_TIME_S, Message, Queue
@@ -56,11 +57,17 @@ class SqsPoller:
         self.mapping = mapping
         self.queue = Queue(context.companion, mapping.event_source_arn, context.detached)
         self.filter = compile_filter(mapping.filter_patterns)
+        self.source = SourceState(context, mapping)
         self.in_flight = 0  # batches received and not yet done with
         self.batch_done = anyio.Event()  # set (and replaced) whenever one is
 
     async def run(self) -> None:
-        await self.queue.open()
+        try:
+            await self.queue.open()
+        except Exception as exc:
+            await self.source.failed(exc)
+            raise
+        await self.source.readable()
         concurrency = self.mapping.maximum_concurrency or DEFAULT_MAX_CONCURRENCY
         # Unbuffered: the receiver holds one batch until an invoker is free, no more.
         send, receive = anyio.create_memory_object_stream[list[Record]](0)
@@ -84,9 +91,13 @@ class SqsPoller:
                 messages = await self._gather(carried, self._wait_s())
             except Exception as exc:
                 log.warning("receiving from %s failed: %s", self.mapping.event_source_arn, exc)
+                await self.source.failed(exc)
+                if self.source.gone:
+                    raise  # its URL may change when it is made again: start anew
                 await errors.sleep()
                 continue
             errors.reset()
+            await self.source.readable()
             if not messages:
                 if time.monotonic() - started < QUICK_EMPTY_S:
                     await empty.sleep(until=self.batch_done)

@@ -10,10 +10,12 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
 
+from bus.processes import become_subreaper, children_of, descendants, die_with_parent, kill_all
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
 from workers.pool.interpreters import NODE_BOOTSTRAP, LocalRuntimes, language
 from workers.pool.variables import environment_variables, layer_paths, reserved_variables
@@ -40,9 +42,13 @@ class ProcessExecutor:
 
     bind_host = "127.0.0.1"
 
-    def __init__(self, runtimes_dir: Path) -> None:
+    def __init__(self, runtimes_dir: Path, *, reap_orphans: bool = False) -> None:
         self.runtimes = LocalRuntimes(runtimes_dir)
         self._warned: set[str] = set()
+        # A subreaper adopts what a function's processes leave (`setsid` daemons, children of
+        # a killed bootstrap); with no other children of its own, it ends all it adopts.
+        self._reaper = reap_orphans and become_subreaper()
+        self._sandboxes: set[int] = set()
 
     def runtime_api_address(self, port: int) -> str:
         return f"127.0.0.1:{port}"
@@ -60,13 +66,24 @@ class ProcessExecutor:
                 stdout=write_fd,
                 stderr=write_fd,  # one pipe keeps stdout and stderr in the order written
                 start_new_session=True,  # its own process group, so a kill ends its children
+                preexec_fn=die_with_parent(signal.SIGKILL),  # and it dies with the worker
             )
         except OSError as exc:
             os.close(read_fd)
             raise LaunchError("Runtime.InvalidEntrypoint", f"fork/exec {argv[0]}: {exc}") from None
         finally:
             os.close(write_fd)
-        return ProcessSandbox(process, read_fd, output)
+        self._sandboxes.add(process.pid)
+        sandbox = ProcessSandbox(process, read_fd, output, self._ended)
+        sandbox.limit_memory(spec.function.memory_mb)
+        return sandbox
+
+    def _ended(self, pid: int) -> None:
+        """After a sandbox's kill: end every orphan this process adopted meanwhile."""
+        self._sandboxes.discard(pid)
+        if self._reaper:
+            orphans = [p for p in children_of(os.getpid()) if p not in self._sandboxes]
+            kill_all(orphans)
 
     async def command(self, spec: LaunchSpec, output: OutputSink) -> tuple[list[str], Path]:
         """The bootstrap to run and the runtime's own folder (LAMBDA_RUNTIME_DIR)."""
@@ -131,6 +148,16 @@ def _open_status(pid: int) -> int:
         return -1  # not Linux: REPORT shows 0 MB
 
 
+def resident_mb(status_fd: int) -> int:
+    """VmRSS from an open /proc/<pid>/status, in MB; 0 once the process has gone."""
+    try:
+        status = os.pread(status_fd, 4096, 0)
+        start = status.index(b"VmRSS:") + 6
+        return int(status[start : status.index(b"kB", start)]) // 1024
+    except (OSError, ValueError):
+        return 0
+
+
 def _code_bootstrap(code_dir: Path, opt_dir: Path | None) -> Path:
     """The `bootstrap` of the code, else of a layer, checked as AWS does before it starts an
     OS-only runtime."""
@@ -148,13 +175,22 @@ def _code_bootstrap(code_dir: Path, opt_dir: Path | None) -> Path:
 
 # How long a kill waits for the killed process to be reaped.
 KILL_WAIT_S = 5.0
+# How often a sandbox's resident memory is checked against the function's MemorySize.
+MEMORY_CHECK_S = 0.05
 
 
 class ProcessSandbox:
     """A running bootstrap: its process group, and the pipe its output comes through."""
 
-    def __init__(self, process: asyncio.subprocess.Process, log_fd: int, output: OutputSink):
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        log_fd: int,
+        output: OutputSink,
+        on_ended: Callable[[int], None] = lambda pid: None,
+    ):
         self.process = process
+        self._on_ended = on_ended
         self.pid = process.pid
         self._log_fd = log_fd
         self._output = output
@@ -162,6 +198,23 @@ class ProcessSandbox:
         self._status_fd = _open_status(self.pid)
         os.set_blocking(log_fd, False)
         asyncio.get_running_loop().add_reader(log_fd, self._read)
+        self._memory_check: asyncio.TimerHandle | None = None
+
+    def limit_memory(self, limit_mb: int) -> None:
+        """Kill the sandbox (SIGKILL, as Lambda's cgroup does: "signal: killed") once its
+        bootstrap's resident memory exceeds `limit_mb`, checked every MEMORY_CHECK_S."""
+        if self._status_fd < 0:
+            return  # not Linux: no limit
+
+        def check() -> None:
+            if resident_mb(self._status_fd) > limit_mb:
+                kill_all([self.pid, *descendants(self.pid)])
+                return
+            if self.process.returncode is None:
+                self._memory_check = loop.call_later(MEMORY_CHECK_S, check)
+
+        loop = asyncio.get_running_loop()
+        self._memory_check = loop.call_later(MEMORY_CHECK_S, check)
 
     async def wait(self) -> int:
         return await self.process.wait()
@@ -179,16 +232,22 @@ class ProcessSandbox:
             return False  # reaped already
 
     async def kill(self) -> None:
+        """End the bootstrap and every process under it, in whatever session or group."""
+        if self._memory_check is not None:
+            self._memory_check.cancel()
+        tree = descendants(self.pid)
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass  # the whole group is gone already
+        kill_all(tree)
         # Reaped, its transport closes; a SIGKILLed process is gone within milliseconds.
         with anyio.move_on_after(KILL_WAIT_S):
             await self.process.wait()
         if self._status_fd >= 0:
             os.close(self._status_fd)
             self._status_fd = -1
+        self._on_ended(self.pid)
 
     async def drain(self) -> None:
         # Output written before the runtime posted its result is in the pipe already: one

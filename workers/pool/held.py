@@ -1,0 +1,97 @@
+"""The invocations each pool worker holds, in Redis, so that when one dies (SIGKILL, a crash)
+another answers each waiting caller at once with the error of a killed environment, instead of
+letting it wait out the function's timeout.
+
+A pool worker acknowledges invocations on receipt (a sync invoke must never run twice), so the
+stream keeps no pending entries to learn this from: each worker keeps its own hash instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import anyio
+import msgspec
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from bus.keys import Keys
+from bus.messages import InvocationCompleted, InvokeFunction
+from bus.replies import send_reply
+from workers.consumers import local_process_gone
+from workers.pool.environments import error_body, exit_reason
+
+log = logging.getLogger("tarn.pool")
+
+ROLE = "pool"
+WATCH_INTERVAL_S = 1.0
+
+
+class Held(msgspec.Struct, array_like=True, frozen=True):
+    reply_to: str
+    version: str
+
+
+ENCODER = msgspec.msgpack.Encoder()
+DECODER = msgspec.msgpack.Decoder(Held)
+
+
+class HeldInvocations:
+    """This worker's held invocations, and the answers for those of pool workers that died."""
+
+    def __init__(self, redis: Redis, keys: Keys, consumer: str) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.consumer = consumer
+        self.key = keys.held_invocations(consumer)
+
+    async def hold(self, command: InvokeFunction) -> None:
+        held = Held(command.reply_to, command.function.version)
+        await self.redis.hset(self.key, command.request_id, ENCODER.encode(held))
+
+    def release(self, pipe: Pipeline, request_id: str) -> None:
+        """Queue the release on `pipe`, which sends the invocation's reply in the same trip."""
+        pipe.hdel(self.key, request_id)
+
+    async def watch_forever(self) -> None:
+        while True:
+            try:
+                await self.answer_for_dead()
+            except Exception:
+                log.warning("checking for dead pool workers failed", exc_info=True)
+            await anyio.sleep(WATCH_INTERVAL_S)
+
+    async def answer_for_dead(self) -> int:
+        """Answer the invocations of this host's pool workers whose process is gone; how many."""
+        answered = 0
+        for raw in await self.redis.zrange(self.keys.heartbeats, 0, -1):
+            role, _, consumer = raw.decode().partition(":")
+            if role != ROLE or consumer == self.consumer or not local_process_gone(consumer):
+                continue
+            answered += await self._answer_all(consumer)
+            await self.redis.zrem(self.keys.heartbeats, raw)
+        return answered
+
+    async def _answer_all(self, consumer: str) -> int:
+        key = self.keys.held_invocations(consumer)
+        held = await self.redis.hgetall(key)
+        for request_id, raw in held.items():
+            entry = DECODER.decode(raw)
+            await send_reply(self.redis, entry.reply_to, killed(request_id.decode(), entry.version))
+        await self.redis.delete(key)
+        if held:
+            log.warning("answered %d invocations held by %s, which died", len(held), consumer)
+        return len(held)
+
+
+def killed(request_id: str, version: str) -> InvocationCompleted:
+    """What Lambda answers when the environment running an invocation is killed."""
+    message = f"RequestId: {request_id} Error: Runtime exited with error: "
+    message += exit_reason(-signal.SIGKILL)
+    return InvocationCompleted(
+        request_id=request_id,
+        payload=error_body("Runtime.ExitError", message),
+        executed_version=version,
+        function_error="Unhandled",
+    )
