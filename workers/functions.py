@@ -21,6 +21,7 @@ from workers.code import ensure_unpacked
 from workers.consumers import adopt_orphans
 from workers.context import WorkerContext
 from workers.docker.provisioning import IMAGE_FAILURE_CODE, ImageProvisioner
+from workers.pool.executors.process import can_run
 
 log = logging.getLogger("tarn.functions")
 
@@ -29,6 +30,8 @@ CONCURRENCY = 8
 ZIP_FAILURE_CODE = "InvalidZipFileException"
 # Why a version cannot run, and its StateReasonCode.
 Failure = tuple[str, str]
+# The executor that runs a version, or why it cannot run.
+Prepared = tuple[str, None] | tuple[None, Failure]
 
 
 class FunctionManager:
@@ -41,7 +44,8 @@ class FunctionManager:
             settings, keys, stream=keys.function_commands, group=GROUP, consumer=context.consumer
         )
         self.consumer = StreamConsumer(context.redis, config, FUNCTION_COMMANDS)
-        self.images = ImageProvisioner(settings) if settings.executor == "docker" else None
+        self.images = ImageProvisioner(settings) if settings.executor != "process" else None
+        self.fallbacks: set[str] = set()  # runtimes `auto` has said it runs as processes
 
     async def run(self) -> None:
         await adopt_orphans(self.consumer)
@@ -63,40 +67,62 @@ class FunctionManager:
         if record is None or record.revision_id != command.revision_id:
             log.info("skipping %s: deleted or changed since", command.function_name)
             return
-        failure = await self._prepare(record)
+        executor, failure = await self._prepare(record)
         try:
             await self.functions.update(
                 command.function_name,
-                lambda current: _settle(current, command.revision_id, failure),
+                lambda current: _settle(current, command.revision_id, failure, executor),
                 command.qualifier,
             )
         except RecordMissing:
             log.info("%s was deleted while being provisioned", command.function_name)
             return
-        outcome = f"failed: {failure[0]}" if failure else "ready"
+        outcome = f"failed: {failure[0]}" if failure else f"ready (executor: {executor})"
         log.info("%s:%s %s", command.function_name, command.qualifier, outcome)
 
-    async def _prepare(self, record: FunctionVersion) -> Failure | None:
-        """Make the version runnable (its code, its image); returns why it cannot be, or None."""
+    async def _prepare(self, record: FunctionVersion) -> Prepared:
+        """Make the version runnable (its code, then its executor and image)."""
         if record.package_type == "Zip":
             try:
                 await ensure_unpacked(self.blobs, self.settings.code_dir, record.code_sha256_hex)
             except CodeError as exc:
-                return str(exc), ZIP_FAILURE_CODE
-        if self.images is not None:
-            reason = await self.images.ensure(record)
-            if reason is not None:
-                return reason, IMAGE_FAILURE_CODE
-        return None
+                return None, (str(exc), ZIP_FAILURE_CODE)
+        return await self._executor(record)
+
+    async def _executor(self, record: FunctionVersion) -> Prepared:
+        """The executor that runs the version (its image ensured for Docker), or why none can.
+
+        `auto` runs a version whose image cannot be had as a local process, where the process
+        executor has its runtime, and says so once per runtime; `docker` never does.
+        """
+        if self.images is None:
+            return "process", None
+        reason = await self.images.ensure(record)
+        if reason is None:
+            return "docker", None
+        if self.settings.executor == "docker" or not can_run(record):
+            return None, (reason, IMAGE_FAILURE_CODE)
+        runtime = record.runtime or ""
+        if runtime not in self.fallbacks:
+            self.fallbacks.add(runtime)
+            log.warning(
+                "%s functions run as local processes (process executor), as Docker cannot "
+                "have their image: %s. Pass --executor docker to make that an error instead.",
+                runtime,
+                reason,
+            )
+        return "process", None
 
 
-def _settle(record: FunctionVersion, revision_id: str, failure: Failure | None) -> FunctionVersion:
+def _settle(
+    record: FunctionVersion, revision_id: str, failure: Failure | None, executor: str | None
+) -> FunctionVersion:
     """The record once provisioning ended, with a new RevisionId as AWS gives every state
     transition; untouched if another change came in between."""
     if record.revision_id != revision_id:
         return record
     reason, code = failure or (None, None)
-    record = msgspec.structs.replace(record, revision_id=str(uuid.uuid4()))
+    record = msgspec.structs.replace(record, revision_id=str(uuid.uuid4()), executor=executor)
     if record.state == State.PENDING:
         if failure:
             return msgspec.structs.replace(

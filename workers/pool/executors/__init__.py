@@ -1,29 +1,66 @@
-"""Executors run runtime environments: local processes or Docker containers."""
+"""Executors run runtime environments: local processes or Docker containers.
+
+A pool holds one of each it needs: every function version names its own (`executor` on the
+record, chosen when it was provisioned), else the one TARN_EXECUTOR names.
+"""
 
 from __future__ import annotations
 
-from typing import assert_never
+from typing import Literal, assert_never
 
+from bus.records import FunctionVersion
 from bus.settings import Settings
 from workers.pool.executors.base import Executor
 from workers.pool.executors.process import ProcessExecutor
 
+ExecutorName = Literal["process", "docker"]
+NAMES: dict[str, ExecutorName] = {"process": "process", "docker": "docker"}
 
-def choose_executor(settings: Settings) -> Executor:
-    """The executor TARN_EXECUTOR names.
 
-    `tarn up` resolves `auto` itself (Docker when an engine answers) and passes the choice
-    down; a worker started on its own with `auto` runs the process executor.
+def default_executor(settings: Settings) -> ExecutorName:
+    """What runs a version that names no executor of its own: the one TARN_EXECUTOR names.
+
+    `tarn up` resolves `auto` itself (`process` when no Docker engine answers, else `auto`,
+    which the function manager turns into Docker or process per version); a worker started
+    on its own with `auto` runs such versions as processes.
     """
     match settings.executor:
         case "auto" | "process":
-            return ProcessExecutor()
+            return "process"
         case "docker":
-            from workers.pool.executors.docker import DockerExecutor  # aiodocker only when used
-
-            try:
-                return DockerExecutor(settings)
-            except ValueError as exc:  # a malformed TARN_IMAGE_OVERRIDES or TARN_DOCKER_NETWORK
-                raise SystemExit(f"tarn: {exc}") from None
+            return "docker"
         case _:  # Settings only takes the three
             assert_never(settings.executor)
+
+
+def make_executor(name: ExecutorName, settings: Settings) -> Executor:
+    if name == "process":
+        return ProcessExecutor()
+    from workers.pool.executors.docker import DockerExecutor  # aiodocker only when used
+
+    try:
+        return DockerExecutor(settings)
+    except ValueError as exc:  # a malformed TARN_IMAGE_OVERRIDES or TARN_DOCKER_NETWORK
+        raise SystemExit(f"tarn: {exc}") from None
+
+
+class Executors:
+    """The pool's executors: the default one, and the other when a version names it."""
+
+    def __init__(self, settings: Settings, default: Executor | None = None) -> None:
+        self.settings = settings
+        self.default = default or make_executor(default_executor(settings), settings)
+        name: ExecutorName = "process" if isinstance(self.default, ProcessExecutor) else "docker"
+        self._made: dict[ExecutorName, Executor] = {name: self.default}
+
+    def of(self, function: FunctionVersion) -> Executor:
+        name = NAMES.get(function.executor or "")
+        if name is None:
+            return self.default
+        if name not in self._made:
+            self._made[name] = make_executor(name, self.settings)
+        return self._made[name]
+
+    async def aclose(self) -> None:
+        for executor in self._made.values():
+            await executor.aclose()

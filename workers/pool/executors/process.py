@@ -16,10 +16,13 @@ from pathlib import Path
 
 import anyio
 
+from bus.records import FunctionVersion
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
 from workers.pool.variables import environment_variables, layer_paths, reserved_variables
 
 RUNTIMES_DIR = Path(__file__).resolve().parent.parent / "runtimes"
+# The runtime families this executor has a bootstrap for (.zip functions only).
+RUNTIME_FAMILIES = ("python", "nodejs", "provided")
 NODE_BOOTSTRAP = RUNTIMES_DIR / "nodejs" / "bootstrap.mjs"
 READ_SIZE = 65_536
 
@@ -125,6 +128,14 @@ class ProcessExecutor:
 
     async def aclose(self) -> None:
         """Nothing to release: each sandbox's process group is killed by its environment."""
+
+
+def can_run(function: FunctionVersion) -> bool:
+    """Whether this executor has a runtime for `function` on this machine (`auto`'s fallback)."""
+    runtime = function.runtime or ""
+    if function.package_type != "Zip" or not runtime.startswith(RUNTIME_FAMILIES):
+        return False
+    return not runtime.startswith("nodejs") or shutil.which("node") is not None
 
 
 def _open_status(pid: int) -> int:
