@@ -7,7 +7,9 @@ Successful (or Failed). https://docs.aws.amazon.com/lambda/latest/dg/functions-s
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from math import inf
 from typing import assert_never
 
 import msgspec
@@ -28,6 +30,7 @@ log = logging.getLogger("tarn.functions")
 GROUP = "functions"
 CONCURRENCY = 8
 ZIP_FAILURE_CODE = "InvalidZipFileException"
+FALLBACK_RECHECK_S = 300.0
 # Why a version cannot run, and its StateReasonCode.
 Failure = tuple[str, str]
 # The executor that runs a version, or why it cannot run.
@@ -45,7 +48,8 @@ class FunctionManager:
         )
         self.consumer = StreamConsumer(context.redis, config, FUNCTION_COMMANDS)
         self.images = ImageProvisioner(settings) if settings.executor != "process" else None
-        self.fallbacks: set[str] = set()  # runtimes `auto` has said it runs as processes
+        # Runtimes `auto` runs as processes, and when their image was last found missing.
+        self.fallbacks: dict[str, float] = {}
 
     async def run(self) -> None:
         await adopt_orphans(self.consumer)
@@ -93,24 +97,28 @@ class FunctionManager:
         """The executor that runs the version (its image ensured for Docker), or why none can.
 
         `auto` runs a version whose image cannot be had as a local process, where the process
-        executor has its runtime, and says so once per runtime; `docker` never does.
+        executor has its runtime, says so once per runtime, and tries that image again only
+        after FALLBACK_RECHECK_S (a pull that hangs on a firewall must not slow every create).
         """
         if self.images is None:
+            return "process", None
+        runtime = record.runtime or ""
+        fallback = self.settings.executor == "auto" and can_run(record)
+        if fallback and time.monotonic() - self.fallbacks.get(runtime, -inf) < FALLBACK_RECHECK_S:
             return "process", None
         reason = await self.images.ensure(record)
         if reason is None:
             return "docker", None
-        if self.settings.executor == "docker" or not can_run(record):
+        if not fallback:
             return None, (reason, IMAGE_FAILURE_CODE)
-        runtime = record.runtime or ""
         if runtime not in self.fallbacks:
-            self.fallbacks.add(runtime)
             log.warning(
-                "%s functions run as local processes (process executor), as Docker cannot "
-                "have their image: %s. Pass --executor docker to make that an error instead.",
+                "%s functions run as local processes (the process executor): Docker cannot "
+                "have their image. %s (--executor docker makes this an error instead)",
                 runtime,
                 reason,
             )
+        self.fallbacks[runtime] = time.monotonic()
         return "process", None
 
 

@@ -50,6 +50,7 @@ def test_a_function_without_its_image_runs_as_a_process_and_the_log_says_so_once
     assert "executor docker" in log
     assert log.count(FALLBACK) == 1, log[-4000:]
     assert "tarn-test/missing-image:none" in log  # why: the image Docker could not have
+    assert log.count("pulling tarn-test/missing-image:none") == 1  # not tried at each create
 
     env = cli_env(auto_stack.url)
     shown = run_tarn(["lambda", "get", "--name", names[0]], cwd=tmp_path, env=env)
