@@ -24,7 +24,7 @@ system-deps:
 # Debian's and Ubuntu's python3 make virtualenvs only with python3-venv (it brings ensurepip).
 # bin/pip is the last thing `venv` makes: a half-made .venv is made again.
 $(BIN)/pip:
-	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 || { \
 		echo "installing python3-venv (Debian package)"; rm -rf $(VENV); \
 		apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; }
 	@test -x $@ || $(PYTHON) -m venv $(VENV)
