@@ -1,6 +1,11 @@
 # Tarn Lambda: `make run` runs the stack, `make test` runs every check CI runs.
+# Both work in a virtualenv (.venv), so a system Python that is "externally managed" (PEP 668,
+# Debian 12, Ubuntu 23.04+) is never written to.
 PYTHON ?= python3
-PIP ?= $(PYTHON) -m pip
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Installed again when pyproject.toml changes; the checkout itself is installed editable.
+INSTALLED := $(VENV)/.installed
 
 .PHONY: install system-deps run test lint typecheck pytest bench
 
@@ -26,23 +31,36 @@ system-deps:
 		echo "installing debootstrap (Debian package)"; \
 		apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
 
-install: system-deps
-	$(PIP) install -q --disable-pip-version-check -e '.[test]'
+# Debian's and Ubuntu's python3 make virtualenvs only with python3-venv (it brings ensurepip).
+# bin/pip is the last thing `venv` makes: a half-made .venv is made again.
+$(BIN)/pip:
+	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 || { \
+		echo "installing python3-venv (Debian package)"; rm -rf $(VENV); \
+		apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; }
+	@test -x $@ || $(PYTHON) -m venv $(VENV)
+	@echo "made the virtualenv $(VENV) (python: $$($(BIN)/python --version))"
+
+$(INSTALLED): pyproject.toml | $(BIN)/pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+install: system-deps $(INSTALLED)
 
 run: install
-	$(PYTHON) -m services.cli up
+	@echo "tarn: to get \`tarn\` (and \`aws\`) on PATH in another terminal: . $(BIN)/activate"
+	$(BIN)/python -m services.cli up
 
 lint:
-	ruff check .
-	ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck:
-	mypy bus services workers
+	$(BIN)/mypy bus services workers
 
 pytest:
-	$(PYTHON) -m pytest -q
+	$(BIN)/python -m pytest -q
 
 test: install lint typecheck pytest
 
 bench: install
-	$(PYTHON) -m bench.invoke
+	$(BIN)/python -m bench.invoke

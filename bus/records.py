@@ -98,6 +98,9 @@ class FunctionVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
     last_update_status_reason: str | None = None
     last_update_status_reason_code: str | None = None
     layer_code: list[LayerCode] = msgspec.field(default_factory=list)  # `layers`, in order
+    # Tarn's own, never in an AWS response: "docker" or "process", the executor that runs this
+    # version, chosen when it is provisioned (`auto`: Docker unless its image cannot be had).
+    executor: str | None = None
 
     @property
     def qualified_arn(self) -> str:

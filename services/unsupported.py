@@ -16,6 +16,7 @@ blueprint = Blueprint("unsupported", __name__)
 CAPACITY_PROVIDERS = "/2025-11-30/capacity-providers"
 DURABLE_EXECUTIONS = "/2025-12-01/durable-executions/<path:arn>"
 CALLBACKS = "/2025-12-01/durable-execution-callbacks/<path:callback_id>"
+RESOURCE_POLICY = "/2026-07-09/resource-policy/<path:arn>"  # botocore 1.44's model
 
 # family -> (operation, HTTP method, path), the paths as botocore's model has them.
 UNSUPPORTED: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -37,6 +38,9 @@ UNSUPPORTED: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("GetDurableExecutionState", "GET", DURABLE_EXECUTIONS + "/state"),
         ("CheckpointDurableExecution", "POST", DURABLE_EXECUTIONS + "/checkpoint"),
         ("StopDurableExecution", "POST", DURABLE_EXECUTIONS + "/stop"),
+        ("PauseDurableExecution", "POST", DURABLE_EXECUTIONS + "/pause"),
+        ("ResumeDurableExecution", "POST", DURABLE_EXECUTIONS + "/resume"),
+        ("DeleteDurableExecution", "DELETE", DURABLE_EXECUTIONS),
         (
             "ListDurableExecutionsByFunction",
             "GET",
@@ -45,6 +49,11 @@ UNSUPPORTED: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("SendDurableExecutionCallbackSuccess", "POST", CALLBACKS + "/succeed"),
         ("SendDurableExecutionCallbackFailure", "POST", CALLBACKS + "/fail"),
         ("SendDurableExecutionCallbackHeartbeat", "POST", CALLBACKS + "/heartbeat"),
+    ),
+    "ResourcePolicy": (
+        ("GetResourcePolicy", "GET", RESOURCE_POLICY),
+        ("PutResourcePolicy", "PUT", RESOURCE_POLICY),
+        ("DeleteResourcePolicy", "DELETE", RESOURCE_POLICY),
     ),
 }
 

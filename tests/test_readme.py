@@ -3,7 +3,8 @@ terminal: every ```sh block, and every ```python block (as `python3 - <<'PY'`), 
 one bash session in a scratch folder, with this checkout's `tarn` first on PATH.
 
 Only the endpoint changes: http://127.0.0.1:4566 becomes the test stack's URL. The Terraform
-section (```hcl and its ```console commands) is run by tests/terraform with the same HCL.
+section (```hcl and its ```console commands) is not run here: tests/terraform applies its
+resources (hcl/docs_example.tf) on a provider block of its own.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ Successful (or Failed). https://docs.aws.amazon.com/lambda/latest/dg/functions-s
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from math import inf
 from typing import assert_never
 
 import anyio
@@ -23,6 +25,7 @@ from workers.consumers import adopt_orphans
 from workers.context import WorkerContext
 from workers.docker.provisioning import IMAGE_FAILURE_CODE, ImageProvisioner
 from workers.pool.executors.base import UnsupportedFunction
+from workers.pool.executors.process import can_run
 from workers.pool.interpreters import LocalRuntimes
 
 log = logging.getLogger("tarn.functions")
@@ -31,8 +34,11 @@ GROUP = "functions"
 CONCURRENCY = 8
 ZIP_FAILURE_CODE = "InvalidZipFileException"
 RUNTIME_FAILURE_CODE = "InvalidRuntime"
+FALLBACK_RECHECK_S = 300.0
 # Why a version cannot run, and its StateReasonCode.
 Failure = tuple[str, str]
+# The executor that runs a version, or why it cannot run.
+Prepared = tuple[str, None] | tuple[None, Failure]
 
 
 class FunctionManager:
@@ -45,9 +51,10 @@ class FunctionManager:
             settings, keys, stream=keys.function_commands, group=GROUP, consumer=context.consumer
         )
         self.consumer = StreamConsumer(context.redis, config, FUNCTION_COMMANDS)
-        docker = settings.executor == "docker"
-        self.images = ImageProvisioner(settings) if docker else None
-        self.runtimes = None if docker else LocalRuntimes(settings.local_runtimes_dir)
+        self.images = ImageProvisioner(settings) if settings.executor != "process" else None
+        self.runtimes = LocalRuntimes(settings.local_runtimes_dir)
+        # Runtimes `auto` runs as processes, and when their image was last found missing.
+        self.fallbacks: dict[str, float] = {}
 
     async def run(self) -> None:
         await adopt_orphans(self.consumer)
@@ -69,53 +76,79 @@ class FunctionManager:
         if record is None or record.revision_id != command.revision_id:
             log.info("skipping %s: deleted or changed since", command.function_name)
             return
-        failure = await self._prepare(record)
+        executor, failure = await self._prepare(record)
         try:
             await self.functions.update(
                 command.function_name,
-                lambda current: _settle(current, command.revision_id, failure),
+                lambda current: _settle(current, command.revision_id, failure, executor),
                 command.qualifier,
             )
         except RecordMissing:
             log.info("%s was deleted while being provisioned", command.function_name)
             return
-        outcome = f"failed: {failure[0]}" if failure else "ready"
+        outcome = f"failed: {failure[0]}" if failure else f"ready (executor: {executor})"
         log.info("%s:%s %s", command.function_name, command.qualifier, outcome)
 
-    async def _prepare(self, record: FunctionVersion) -> Failure | None:
-        """Make the version runnable (its code, its image); returns why it cannot be, or None."""
+    async def _prepare(self, record: FunctionVersion) -> Prepared:
+        """Make the version runnable (its code, then its executor and image)."""
         if record.package_type == "Zip":
             try:
                 await ensure_unpacked(self.blobs, self.settings.code_dir, record.code_sha256_hex)
             except CodeError as exc:
-                return str(exc), ZIP_FAILURE_CODE
-        if self.images is not None:
-            reason = await self.images.ensure(record)
-            if reason is not None:
-                return reason, IMAGE_FAILURE_CODE
-        if self.runtimes is not None and record.package_type == "Zip" and record.runtime:
-            return await self._prepare_runtime(self.runtimes, record.runtime)
-        return None
+                return None, (str(exc), ZIP_FAILURE_CODE)
+        return await self._executor(record)
 
-    async def _prepare_runtime(self, runtimes: LocalRuntimes, runtime: str) -> Failure | None:
-        """The process executor's interpreter for `runtime`, prepared now (a Python
-        environment, the Java client) so that the first invoke does not wait for it."""
-        if runtime.startswith("provided"):
-            return None
+    async def _executor(self, record: FunctionVersion) -> Prepared:
+        """The executor that runs the version (its image ensured for Docker, its interpreter
+        prepared for processes), or why none can.
+
+        `auto` runs a version whose image cannot be had as a local process, where the process
+        executor has its runtime, says so once per runtime, and tries that image again only
+        after FALLBACK_RECHECK_S (a pull that hangs on a firewall must not slow every create).
+        """
+        if self.images is None:
+            return await self._as_process(record)
+        runtime = record.runtime or ""
+        fallback = self.settings.executor == "auto" and can_run(record)
+        if fallback and time.monotonic() - self.fallbacks.get(runtime, -inf) < FALLBACK_RECHECK_S:
+            return await self._as_process(record)
+        reason = await self.images.ensure(record)
+        if reason is None:
+            return "docker", None
+        if not fallback:
+            return None, (reason, IMAGE_FAILURE_CODE)
+        if runtime not in self.fallbacks:
+            log.warning(
+                "%s functions run as local processes (the process executor): Docker cannot "
+                "have their image. %s (--executor docker makes this an error instead)",
+                runtime,
+                reason,
+            )
+        self.fallbacks[runtime] = time.monotonic()
+        return await self._as_process(record)
+
+    async def _as_process(self, record: FunctionVersion) -> Prepared:
+        """The process executor's interpreter for the version's runtime, prepared now (a
+        Python environment, the Java client) so that the first invoke does not wait for it."""
+        runtime = record.runtime or ""
+        if record.package_type != "Zip" or not runtime or runtime.startswith("provided"):
+            return "process", None
         try:
-            await anyio.to_thread.run_sync(runtimes.interpreter, runtime)
+            await anyio.to_thread.run_sync(self.runtimes.interpreter, runtime)
         except UnsupportedFunction as exc:
-            return str(exc), RUNTIME_FAILURE_CODE
-        return None
+            return None, (str(exc), RUNTIME_FAILURE_CODE)
+        return "process", None
 
 
-def _settle(record: FunctionVersion, revision_id: str, failure: Failure | None) -> FunctionVersion:
+def _settle(
+    record: FunctionVersion, revision_id: str, failure: Failure | None, executor: str | None
+) -> FunctionVersion:
     """The record once provisioning ended, with a new RevisionId as AWS gives every state
     transition; untouched if another change came in between."""
     if record.revision_id != revision_id:
         return record
     reason, code = failure or (None, None)
-    record = msgspec.structs.replace(record, revision_id=str(uuid.uuid4()))
+    record = msgspec.structs.replace(record, revision_id=str(uuid.uuid4()), executor=executor)
     if record.state == State.PENDING:
         if failure:
             return msgspec.structs.replace(

@@ -41,11 +41,10 @@ def _functions(context: WorkerContext) -> Role:
 
 def _pool(context: WorkerContext) -> Role:
     from workers.pool import WarmPool
-    from workers.pool.executors import choose_executor
 
     return WarmPool(
         context,
-        executor=choose_executor(context.settings, reap_orphans=True),
+        reap_orphans=True,
         max_environments=context.settings.pool_max_environments,
         keep_alive_s=context.settings.pool_keep_alive_s,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
@@ -23,9 +24,18 @@ def hypercorn_config(settings: Settings) -> Config:
     return config
 
 
+def _quiet_cancellations(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler, less the CancelledError of each connection Hypercorn
+    cancels when it stops with requests still open (an invoke at Ctrl-C): not an error."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
+
 async def serve_api(settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_quiet_cancellations)
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await serve(create_endpoint(settings), hypercorn_config(settings), shutdown_trigger=stop.wait)

@@ -206,14 +206,17 @@ class Supervisor:
         return ([self.companion] if self.companion else []) + self.children
 
     def _choose_executor(self, settings: Settings) -> Settings:
-        """`auto`: Docker when an engine answers, else process; `docker`: fail without one."""
+        """`auto`: Docker when an engine answers (the workers run a function whose image cannot
+        be had as a process), else process; `docker`: fail without one."""
         if settings.executor not in ("auto", "docker"):
             return settings
         check = _docker_check(settings)
         if check.returncode == 0:
             self.docker_checked = True
-            print(f"tarn: executor docker ({check.stdout.strip()})", flush=True)
-            return msgspec.structs.replace(settings, executor="docker")
+            fallback = ", or process for a runtime whose image Docker cannot have"
+            fallback = fallback if settings.executor == "auto" else ""
+            print(f"tarn: executor docker ({check.stdout.strip()}){fallback}", flush=True)
+            return settings
         reason = check.stderr.strip() or f"the Docker check exited with code {check.returncode}"
         if check.returncode == NO_DOCKER_ENGINE and settings.executor == "auto":
             print(f"{reason}\ntarn: executor process (functions run as local processes)")

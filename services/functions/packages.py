@@ -66,10 +66,10 @@ def check_package(
                 "deployment packages."
             )
         return
-    if context.settings.executor != "docker":
+    if context.settings.executor == "process":  # `auto` is `process` without a Docker engine
         raise InvalidParameterValueException(
-            "PackageType Image needs the Docker executor; this Tarn runs the "
-            f"{context.settings.executor} executor. Start it with `tarn up --executor docker`."
+            "PackageType Image needs the Docker executor; this Tarn runs the process executor. "
+            "Start it with `tarn up --executor docker`."
         )
     if runtime is not None or handler is not None or layers:
         raise InvalidParameterValueException(

@@ -48,6 +48,7 @@ NOT_CONFIGURATION = {
     "last_update_status": None,
     "last_update_status_reason": None,
     "last_update_status_reason_code": None,
+    "executor": None,
 }
 
 

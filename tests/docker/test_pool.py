@@ -47,7 +47,7 @@ async def test_a_timed_out_container_is_removed_and_the_pool_leaves_none(
     redis: Redis, tmp_path: Path, stand_ins: StandIns
 ) -> None:
     async with docker_pool(redis, tmp_path, stand_ins) as pool:
-        worker = pool.pool.executor.worker  # type: ignore[attr-defined]
+        worker = pool.pool.executors.default.worker  # type: ignore[attr-defined]
         function = await pool.deploy({"app.py": APP}, timeout_s=1)
         assert body(await pool.invoke(function, {"n": 1})) == {"n": 1}
         assert await worker_containers(worker) == 1

@@ -39,7 +39,7 @@ from workers.pool.cloudwatch import LogShipper
 from workers.pool.concurrency import ConcurrencyLimits, Slot, Throttled
 from workers.pool.credentials import RoleSessions
 from workers.pool.environments import Environment, Outcome, State, environment_key
-from workers.pool.executors import choose_executor
+from workers.pool.executors import Executors
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
 from workers.pool.extension import ParametersSecretsExtension
 from workers.pool.held import HeldInvocations
@@ -75,6 +75,7 @@ class WarmPool:
         context: WorkerContext,
         *,
         executor: Executor | None = None,
+        reap_orphans: bool = False,
         max_environments: int = DEFAULT_MAX_ENVIRONMENTS,
         keep_alive_s: float = DEFAULT_KEEP_ALIVE_S,
     ) -> None:
@@ -82,7 +83,7 @@ class WarmPool:
         self.settings = settings
         self.redis = redis
         self.blobs = context.stores.blobs
-        self.executor = executor or choose_executor(settings)
+        self.executors = Executors(settings, executor, reap_orphans=reap_orphans)
         self.max_environments = max_environments
         self.keep_alive_s = keep_alive_s
         config = consumer_config(
@@ -136,7 +137,7 @@ class WarmPool:
         self._idle.clear()
         for environment in environments:
             await environment.stop()
-        await self.executor.aclose()
+        await self.executors.aclose()
         if self.shipper is not None:
             with anyio.move_on_after(LOG_FLUSH_S):
                 await self.shipper.aclose()
@@ -299,7 +300,7 @@ class WarmPool:
     ) -> Environment:
         environment = Environment(
             function,
-            self.executor,
+            self.executors.of(function),
             self.settings,
             extension_port=self.extension.port,
             shipper=self.shipper,

@@ -3,7 +3,10 @@ TARN_ENDPOINT, AWS_ENDPOINT_URL or the default, with placeholder credentials whe
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +46,18 @@ class Endpoint:
                 **credentials(session),
             )
         return self._clients[service]
+
+    def tarn(self, path: str, **params: str) -> dict[str, Any] | None:
+        """Tarn's own JSON at `/_tarn/<path>` (what AWS's API has no field for); None when the
+        endpoint has none to give (another endpoint than Tarn, say)."""
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        url = f"{self.url.rstrip('/')}/_tarn/{urllib.parse.quote(path)}{query}"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                found = json.load(response)
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) else None
 
 
 def region(session: botocore.session.Session) -> str:

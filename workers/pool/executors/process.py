@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -16,12 +17,21 @@ from pathlib import Path
 import anyio
 
 from bus.processes import become_subreaper, children_of, descendants, die_with_parent, kill_all
+from bus.records import FunctionVersion
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
 from workers.pool.interpreters import NODE_BOOTSTRAP, LocalRuntimes, language
 from workers.pool.variables import environment_variables, layer_paths, reserved_variables
 
 __all__ = ["NODE_BOOTSTRAP", "ProcessExecutor"]
 log = logging.getLogger("tarn.pool")
+# The runtime families this executor can run, with the program each needs (None: always).
+RUNTIME_PROGRAMS = {
+    "python": None,
+    "provided": None,
+    "nodejs": "node",
+    "ruby": "ruby",
+    "java": "java",
+}
 READ_SIZE = 65_536
 
 # `python -m awslambdaric <handler>`, except that /next is always polled on the main thread.
@@ -139,6 +149,16 @@ class ProcessExecutor:
 
     async def aclose(self) -> None:
         """Nothing to release: each sandbox's process group is killed by its environment."""
+
+
+def can_run(function: FunctionVersion) -> bool:
+    """Whether this executor has a runtime for `function` on this machine (`auto`'s fallback)."""
+    runtime = function.runtime or ""
+    family = next((f for f in RUNTIME_PROGRAMS if runtime.startswith(f)), None)
+    if function.package_type != "Zip" or family is None:
+        return False
+    program = RUNTIME_PROGRAMS[family]
+    return program is None or shutil.which(program) is not None
 
 
 def _open_status(pid: int) -> int:
