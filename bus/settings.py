@@ -13,6 +13,8 @@ from typing import Literal
 import msgspec
 
 ENV_PREFIX = "TARN_"
+# Read by `tarn lambda` (a client of a stack), not settings of a stack: never refused as misspelt.
+CLIENT_VARIABLES = frozenset({"TARN_ENDPOINT"})
 
 
 class SettingsError(ValueError):
@@ -96,7 +98,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         fields = {f.name for f in msgspec.structs.fields(cls)}
         raw: dict[str, object] = {}
         for key, value in environ.items():
-            if not key.startswith(ENV_PREFIX):
+            if not key.startswith(ENV_PREFIX) or key in CLIENT_VARIABLES:
                 continue
             name = key[len(ENV_PREFIX) :].lower()
             if name not in fields:

@@ -3,7 +3,6 @@ is a client of a running stack (services/cli/lambda_cli/)."""
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -20,9 +19,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(lambda_app, name="lambda")
-
-# Read by `tarn lambda`, not a setting of the stack: `tarn up` must not refuse it as misspelt.
-CLIENT_VARIABLES = ("TARN_ENDPOINT",)
 
 
 class Executor(StrEnum):
@@ -58,10 +54,9 @@ def up(
     from bus.settings import Settings, SettingsError
     from services.cli.supervisor import Supervisor
 
-    environ = {k: v for k, v in os.environ.items() if k not in CLIENT_VARIABLES}
     try:
         settings = Settings.from_env(
-            environ,
+            None,
             host=host,
             port=port,
             data_dir=data_dir,

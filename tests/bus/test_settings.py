@@ -39,3 +39,8 @@ def test_overrides_win_over_variables_and_none_means_unset() -> None:
 def test_a_choice_outside_its_choices_is_an_error(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=variable.removeprefix("TARN_").lower()):
         Settings.from_env({variable: value})
+
+
+def test_a_client_variable_is_not_a_setting_nor_an_error() -> None:
+    """TARN_ENDPOINT is `tarn lambda`'s; `tarn up`, the workers and the companion ignore it."""
+    assert Settings.from_env({"TARN_ENDPOINT": "http://127.0.0.1:4566"}) == Settings.from_env({})
