@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import jsonpath_ng.ext  # type: ignore[import-untyped]
+import jsonpath_ng.ext
 from moto.events.models import Rule
 from moto.events.utils import EventTemplateParser
 from moto.s3 import notifications
