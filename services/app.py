@@ -79,7 +79,10 @@ async def _receive_whole_body() -> None:
     """Take in the whole request body before answering, also where the operation reads none
     (a GET sent with a body): an answer sent while body bytes are still unread makes the
     server drop the connection, and a client that reuses it fails with a reset connection."""
-    if request.content_length or "Transfer-Encoding" in request.headers:
+    length = request.content_length
+    if length is not None and length > REQUEST_BYTES:
+        return  # the operation refuses it, naming itself; the connection closes anyway
+    if length or "Transfer-Encoding" in request.headers:
         await request.get_data()
 
 

@@ -40,3 +40,9 @@ def create_python_function(client, name: str, code: str = PYTHON_ECHO, **config)
         FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
     )
     return response
+
+
+def function_names(client) -> set[str]:  # type: ignore[no-untyped-def]
+    """Every function's name, through every page of ListFunctions."""
+    pages = client.get_paginator("list_functions").paginate()
+    return {f["FunctionName"] for page in pages for f in page["Functions"]}

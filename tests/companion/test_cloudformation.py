@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import Stack
-from tests.functions import unique_name
+from tests.functions import function_names, unique_name
 
 CODE = "def handler(event, context):\n    return {'got': event, 'v': '%s'}\n"
 
@@ -95,8 +95,7 @@ def test_a_stack_s_function_alias_and_permission_are_tarn_s(stack: Stack) -> Non
     out = outputs(stack, name)
     function = out["Name"]
     assert function.startswith(f"{name}-Fn-")
-    listed = [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
-    assert function in listed
+    assert function in function_names(lambda_client)
     config = lambda_client.get_function(FunctionName=function)
     assert config["Configuration"]["FunctionArn"] == out["Arn"]
     assert config["Configuration"]["MemorySize"] == 256

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Stack
-from tests.functions import unique_name, zip_of
+from tests.functions import function_names, unique_name, zip_of
+from tests.waiting import wait_for
 
 HANDLER = "import shared\n\ndef handler(event, context):\n    return shared.WORD\n"
 SIGNER = "arn:aws:signer:us-east-1:000000000000:/signing-profiles/tarn/abcdef1234"
@@ -143,8 +144,10 @@ def test_aws_cloudformation_deploy_creates_every_lambda_resource_in_tarn(
 
     deleted = aws(stack, "cloudformation", "delete-stack", "--stack-name", name)
     assert deleted.returncode == 0, deleted.stderr
-    functions = [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
-    assert function not in functions
-    assert (
-        lambda_client.list_event_source_mappings(FunctionName=function)["EventSourceMappings"] == []
-    )
+    assert function not in function_names(lambda_client)
+
+    def mappings_gone() -> bool:  # Deleting until the poller lets go, as on AWS
+        found = lambda_client.list_event_source_mappings(FunctionName=function)
+        return found["EventSourceMappings"] == []
+
+    wait_for(mappings_gone, 30, "the stack's mapping to be deleted")

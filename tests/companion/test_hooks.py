@@ -13,7 +13,7 @@ import moto
 
 from services.companion.hooks import HOOKED
 from tests.conftest import Stack
-from tests.functions import create_python_function, unique_name
+from tests.functions import create_python_function, function_names, unique_name
 
 PYPROJECT = Path(__file__).parents[2] / "pyproject.toml"
 
@@ -49,6 +49,5 @@ def test_a_lambda_request_at_the_companion_is_answered_by_tarn(stack: Stack) -> 
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    names = [f["FunctionName"] for f in companion.list_functions(MaxItems=1000)["Functions"]]
-    assert name in names
+    assert name in function_names(companion)
     assert companion.invoke(FunctionName=name, Payload=b'{"a": 1}')["Payload"].read() == b'{"a": 1}'

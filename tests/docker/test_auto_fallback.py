@@ -18,7 +18,7 @@ from tests.docker.conftest import TEST_STACK, wait_healthy
 from tests.functions import ROLE, create_python_function, unique_name, zip_of
 
 # A tag no registry has, on any machine: the image of python3.12 cannot be had.
-MISSING = "python3.12=tarn-test/missing-image:none,java21=tarn-test/missing-image:none"
+MISSING = "python3.12=tarn-test/missing-image:none,dotnet8=tarn-test/missing-image:none"
 FALLBACK = "python3.12 functions run as local processes"
 
 
@@ -69,13 +69,13 @@ def test_a_runtime_neither_executor_can_run_fails_at_create_with_the_image_reaso
     auto_stack: Stack,
 ) -> None:
     client = auto_stack.client()
-    name = unique_name("java")
+    name = unique_name("dotnet")  # no .NET runtime is packaged for the process executor
     client.create_function(
         FunctionName=name,
-        Runtime="java21",
+        Runtime="dotnet8",
         Role=ROLE,
-        Handler="example.Handler::handleRequest",
-        Code={"ZipFile": zip_of({"example/Handler.class": b""})},
+        Handler="Example::Example.Function::Handler",
+        Code={"ZipFile": zip_of({"Example.dll": b""})},
     )
     waiter = client.get_waiter("function_active_v2")
     with pytest.raises(Exception, match="Failed"):
