@@ -17,12 +17,18 @@ from services.routing import serves_lambda
 
 READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
 READ_ONLY_ACTIONS = ("Get", "List", "Describe", "Head")
+# Changes made on every invocation or poll: a snapshot for each, every second, would cost more
+# than the invocation itself (moto's whole state is pickled); they ride with the next snapshot,
+# or one LAZY_INTERVAL_S later. A crash may lose these: log lines, and receipts of messages a
+# poller then delivers again (at least once, as on AWS).
+FREQUENT_ACTIONS = ("PutLogEvents", "ReceiveMessage", "ChangeMessageVisibility")
 HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
 # What the hook replaces; tests check it is still there with this shape after a moto upgrade.
 HOOKED = (DomainDispatcherApplication, "__call__")
 
 
-def install(on_change: Callable[[], None]) -> None:
+def install(on_change: Callable[[bool], None]) -> None:
+    """`on_change(frequent)` after every request that may change state."""
     original: Callable[..., Any] = DomainDispatcherApplication.__call__
 
     def dispatch(
@@ -34,7 +40,7 @@ def install(on_change: Callable[[], None]) -> None:
             return original(self, environ, start_response)
         finally:
             if not read_only(environ):
-                on_change()
+                on_change(_action(environ).startswith(FREQUENT_ACTIONS))
 
     DomainDispatcherApplication.__call__ = dispatch  # type: ignore[method-assign]
 
@@ -44,8 +50,12 @@ def read_only(environ: dict[str, Any]) -> bool:
     protocol POST (SQS, SNS, ...) names its action in the body, which is not read here."""
     if environ.get("REQUEST_METHOD") in READ_ONLY_METHODS:
         return True
-    action = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
-    return action.startswith(READ_ONLY_ACTIONS)
+    return _action(environ).startswith(READ_ONLY_ACTIONS)
+
+
+def _action(environ: dict[str, Any]) -> str:
+    """A JSON-protocol request's action (`X-Amz-Target: Service.Action`); empty otherwise."""
+    return str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
 
 
 def forward_to_tarn(environ: dict[str, Any], start: Any) -> list[bytes]:

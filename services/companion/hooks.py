@@ -17,7 +17,7 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
 ]
 
 
-def install(on_change: Callable[[], None]) -> None:
+def install(on_change: Callable[[bool], None]) -> None:
     gateway.install(on_change)
     triggers.install()
     cloudformation.install()

@@ -12,6 +12,7 @@ import logging
 import os
 import pickle
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from services.companion.pickling import dumps
 
 log = logging.getLogger("tarn.companion")
 INTERVAL_S = 1.0  # a crash loses at most this much
+LAZY_INTERVAL_S = 30.0  # ... of the frequent changes (log lines, message receipts)
 FILE_NAME = "companion-state.pickle"
 # Tarn serves Lambda; moto's own Lambda backend stays empty and is never restored.
 NOT_KEPT = (
@@ -42,13 +44,18 @@ class Snapshots:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / FILE_NAME
         self._dirty = threading.Event()
+        self._lazy_since: float | None = None  # monotonic time of the first unsaved frequent change
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="snapshots", daemon=True)
         self._write_lock = threading.Lock()
         self.unpicklable: set[str] = set()
 
-    def changed(self) -> None:
-        self._dirty.set()
+    def changed(self, frequent: bool = False) -> None:
+        """A change to save within INTERVAL_S; a `frequent` one within LAZY_INTERVAL_S."""
+        if not frequent:
+            self._dirty.set()
+        elif self._lazy_since is None:
+            self._lazy_since = time.monotonic()
 
     def start(self) -> None:
         self._thread.start()
@@ -58,12 +65,17 @@ class Snapshots:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
-        if self._dirty.is_set():
+        if self._dirty.is_set() or self._lazy_since is not None:
             self.write()
+
+    def _due(self) -> bool:
+        lazy_since = self._lazy_since
+        overdue = lazy_since is not None and time.monotonic() - lazy_since >= LAZY_INTERVAL_S
+        return self._dirty.is_set() or overdue
 
     def _run(self) -> None:
         while not self._stop.wait(INTERVAL_S):
-            if self._dirty.is_set():
+            if self._due():
                 try:
                     self.write()
                 except Exception:
@@ -73,6 +85,7 @@ class Snapshots:
     def write(self) -> None:
         with self._write_lock:
             self._dirty.clear()
+            self._lazy_since = None
             data = self._dump()
             temporary = self.path.with_suffix(".tmp")
             with temporary.open("wb") as file:
