@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
@@ -95,8 +96,15 @@ class ConcurrencyLimits:
             except Exception:
                 log.warning("reading reserved concurrency failed; will retry", exc_info=True)
 
-    async def acquire(self, function_name: str, request_id: str, timeout_s: int) -> Slot:
-        """A slot for one invocation of `function_name`; raises Throttled at the limit."""
+    async def acquire(
+        self,
+        function_name: str,
+        request_id: str,
+        timeout_s: int,
+        along: Callable[[Pipeline], None] | None = None,
+    ) -> Slot:
+        """A slot for one invocation of `function_name`; raises Throttled at the limit.
+        `along` queues writes that travel in the same round trip (the pool's hold)."""
         reserved = self._reserved.get(function_name)
         if reserved is None:
             key, limit = self.keys.unreserved_in_flight, self._unreserved_limit
@@ -107,7 +115,12 @@ class ConcurrencyLimits:
         if limit <= 0:
             raise Throttled(reason)
         lifetime_ms = int((timeout_s + SLOT_MARGIN_S) * 1000)
-        if not await self._acquire(keys=[key], args=[limit, request_id, lifetime_ms]):
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if along is not None:
+                along(pipe)
+            await self._acquire(keys=[key], args=[limit, request_id, lifetime_ms], client=pipe)
+            *_, admitted = await pipe.execute()
+        if not admitted:
             raise Throttled(reason)
         return Slot(key, request_id)
 

@@ -46,9 +46,10 @@ class HeldInvocations:
         self.consumer = consumer
         self.key = keys.held_invocations(consumer)
 
-    async def hold(self, command: InvokeFunction) -> None:
+    def hold(self, pipe: Pipeline, command: InvokeFunction) -> None:
+        """Queue the hold on `pipe`, which admits the invocation in the same trip."""
         held = Held(command.reply_to, command.function.version)
-        await self.redis.hset(self.key, command.request_id, ENCODER.encode(held))
+        pipe.hset(self.key, command.request_id, ENCODER.encode(held))
 
     def release(self, pipe: Pipeline, request_id: str) -> None:
         """Queue the release on `pipe`, which sends the invocation's reply in the same trip."""

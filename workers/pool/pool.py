@@ -147,9 +147,11 @@ class WarmPool:
             case InvokeFunction():
                 slot: Slot | None = None
                 try:
-                    await self.held.hold(command)
                     slot = await self.limits.acquire(
-                        command.function.name, command.request_id, command.function.timeout_s
+                        command.function.name,
+                        command.request_id,
+                        command.function.timeout_s,
+                        along=partial(self.held.hold, command=command),
                     )
                     reply = await self.invoke(command)
                 except Throttled as exc:
