@@ -90,6 +90,17 @@ def kill_all(pids: list[int], signum: int = signal.SIGKILL) -> None:
             pass
 
 
+def alive(pid: int) -> bool:
+    """Whether a process `pid` exists (someone else's counts: it is alive, whatever it is)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def start_time(pid: int) -> int | None:
     """When `pid` started (clock ticks since boot), which tells a pid from its reuse; None
     once it has ended (a zombie has ended too)."""

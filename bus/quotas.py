@@ -5,6 +5,8 @@ https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 
 from __future__ import annotations
 
+# Processes and threads in one execution environment, together.
+PROCESSES_PER_ENVIRONMENT = 1024
 # Invocation payload, request and response, of a synchronous invocation (6 MB).
 SYNC_PAYLOAD_BYTES = 6_291_456
 # What a runtime may post as its response: the payload quota plus AWS's 100 bytes of slack,

@@ -16,6 +16,7 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
+from bus.processes import alive
 from bus.settings import Settings
 from bus.streams import StreamConsumer
 
@@ -55,7 +56,7 @@ async def adopt_orphans(consumer: StreamConsumer[Any]) -> int:
     for info in consumers:
         name = _text(info["name"])
         pid = name.removeprefix(prefix)
-        if name == config.consumer or pid == name or not pid.isdigit() or _alive(int(pid)):
+        if name == config.consumer or pid == name or not pid.isdigit() or alive(int(pid)):
             continue
         while True:
             taken = int(
@@ -74,17 +75,7 @@ def local_process_gone(consumer: str) -> bool:
     pid = consumer.rpartition("-")[2]
     if not consumer.startswith(f"{socket.gethostname()}-") or not pid.isdigit():
         return False
-    return not _alive(int(pid))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive, whatever it is
-        return True
-    return True
+    return not alive(int(pid))
 
 
 def _text(value: bytes | str) -> str:

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bus.quotas import PROCESSES_PER_ENVIRONMENT
 from tests.api.test_invoke import NODE_HANDLERS, PYTHON_HANDLERS, SHELL_BOOTSTRAP, invoke
 from tests.docker.images.build import StandIns
 from tests.functions import ROLE, create_python_function, unique_name, zip_of
@@ -230,3 +231,26 @@ def test_image_function_refuses_runtime_and_handler(docker_client, stand_ins: St
             docker_client, stand_ins.function_image, Runtime="python3.12", Handler="app.handler"
         )
     assert "PackageType is Image" in str(error.value)
+
+
+THREADS = """
+import threading
+
+def handler(event, context):
+    stop = threading.Event()
+    started = 0
+    try:
+        for _ in range(event["threads"]):
+            threading.Thread(target=stop.wait, daemon=True).start()
+            started += 1
+    except RuntimeError:  # "can't start new thread": the container's pids limit
+        pass
+    stop.set()
+    return started
+"""
+
+
+def test_a_container_runs_at_most_lambdas_1024_processes_and_threads(docker_client) -> None:
+    name = python_function(docker_client, "handler", code=THREADS, Timeout=30)
+    started = json.loads(invoke(docker_client, name, {"threads": 3000})["Body"])
+    assert 900 < started < PROCESSES_PER_ENVIRONMENT

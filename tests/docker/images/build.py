@@ -155,17 +155,17 @@ def rootfs_archive(scratch: Path) -> Path:
 def debootstrap(rootfs: Path) -> None:
     binary = shutil.which("debootstrap") or ensure_debootstrap()
     command = [binary, "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE]
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [*command, str(rootfs), MIRROR], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    assert process.stdout is not None
-    stage = ""
-    for line in process.stdout:  # progress: a line per stage (Retrieving, Extracting, ...)
-        text = line.decode(errors="replace").rstrip()
-        if text.startswith(("E:", "W:")) or not text.startswith(f"I: {stage}"):
-            stage = text[3:].split(" ")[0] if text.startswith("I: ") else ""
-            say(text)
-    if process.wait() != 0:
+    ) as process:  # closes the pipe: an unclosed one is a ResourceWarning, an error here
+        assert process.stdout is not None
+        stage = ""
+        for line in process.stdout:  # progress: a line per stage (Retrieving, Extracting, ...)
+            text = line.decode(errors="replace").rstrip()
+            if text.startswith(("E:", "W:")) or not text.startswith(f"I: {stage}"):
+                stage = text[3:].split(" ")[0] if text.startswith("I: ") else ""
+                say(text)
+    if process.returncode != 0:
         raise RuntimeError(f"debootstrap failed with exit status {process.returncode}")
     for relative in TRIMMED:
         shutil.rmtree(rootfs / relative, ignore_errors=True)

@@ -17,6 +17,7 @@ import aiodocker
 import aiohttp
 import anyio
 
+from bus.quotas import PROCESSES_PER_ENVIRONMENT
 from bus.settings import Settings
 from workers.docker.containers import create_container, image_cmd, image_command
 from workers.docker.engine import (
@@ -99,6 +100,7 @@ class DockerExecutor:
             "ExtraHosts": list(self.placement.extra_hosts),
             "Memory": function.memory_mb * MIB,
             "MemorySwap": function.memory_mb * MIB,  # no swap: over the limit is out of memory
+            "PidsLimit": PROCESSES_PER_ENVIRONMENT,
             "Tmpfs": {"/tmp": f"rw,nosuid,nodev,size={function.ephemeral_storage_mb}m,mode=1777"},
             "ReadonlyRootfs": True,  # as on Lambda: only /tmp is writable
             "Init": True,  # the runtime is not PID 1, so it can be signalled and reaps children

@@ -1,7 +1,9 @@
 """The process executor: each runtime environment is a local subprocess in its own session.
 
 For machines without Docker and for fast tests. There is no isolation: functions run as the
-worker's user, on its file system, with its Python (awslambdaric) and its `node`.
+worker's user, on its file system, with its Python (awslambdaric) and its `node`. Limits hold
+where the pool worker may make cgroups (cgroups.py): MemorySize and Lambda's 1,024 processes;
+elsewhere resident memory is watched.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +23,7 @@ import anyio
 from bus.processes import become_subreaper, children_of, descendants, die_with_parent, kill_all
 from bus.records import FunctionVersion
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
+from workers.pool.executors.cgroups import CgroupRoot, EnvironmentCgroup, sweep_stale
 from workers.pool.interpreters import NODE_BOOTSTRAP, LocalRuntimes, language
 from workers.pool.variables import environment_variables, layer_paths, reserved_variables
 
@@ -59,6 +64,10 @@ class ProcessExecutor:
         # a killed bootstrap); with no other children of its own, it ends all it adopts.
         self._reaper = reap_orphans and become_subreaper()
         self._sandboxes: set[int] = set()
+        # The pool worker's own executor puts each environment in a cgroup of its own.
+        if reap_orphans and (stale := sweep_stale()):
+            log.info("removed %d cgroups of pool workers that are gone", stale)
+        self._cgroups = CgroupRoot.detect() if reap_orphans else None
 
     def runtime_api_address(self, port: int) -> str:
         return f"127.0.0.1:{port}"
@@ -66,6 +75,7 @@ class ProcessExecutor:
     async def start(self, spec: LaunchSpec, output: OutputSink) -> ProcessSandbox:
         argv, runtime_dir = await self.command(spec, output)
         variables = self.variables(spec, runtime_dir)
+        group = self._cgroup(spec.function.memory_mb)
         read_fd, write_fd = os.pipe()
         try:
             process = await asyncio.create_subprocess_exec(
@@ -76,17 +86,29 @@ class ProcessExecutor:
                 stdout=write_fd,
                 stderr=write_fd,  # one pipe keeps stdout and stderr in the order written
                 start_new_session=True,  # its own process group, so a kill ends its children
-                preexec_fn=die_with_parent(signal.SIGKILL),  # and it dies with the worker
+                preexec_fn=_preexec(group),  # it dies with the worker, inside its cgroup
             )
-        except OSError as exc:
+        except (OSError, subprocess.SubprocessError) as exc:
             os.close(read_fd)
+            if group is not None:
+                group.remove()
             raise LaunchError("Runtime.InvalidEntrypoint", f"fork/exec {argv[0]}: {exc}") from None
         finally:
             os.close(write_fd)
         self._sandboxes.add(process.pid)
-        sandbox = ProcessSandbox(process, read_fd, output, self._ended)
-        sandbox.limit_memory(spec.function.memory_mb)
+        sandbox = ProcessSandbox(process, read_fd, output, self._ended, group)
+        if group is None:  # the kernel does not hold it to MemorySize: watch it
+            sandbox.limit_memory(spec.function.memory_mb)
         return sandbox
+
+    def _cgroup(self, memory_mb: int) -> EnvironmentCgroup | None:
+        if self._cgroups is None:
+            return None
+        try:
+            return self._cgroups.environment(uuid.uuid4().hex, memory_mb)
+        except OSError as exc:
+            log.warning("no cgroup for a new environment (%s); its memory is watched", exc)
+            return None
 
     def _ended(self, pid: int) -> None:
         """After a sandbox's kill: end every orphan this process adopted meanwhile."""
@@ -148,7 +170,24 @@ class ProcessExecutor:
         return environment_variables(defaults, reserved, spec.function, spec.endpoint_url)
 
     async def aclose(self) -> None:
-        """Nothing to release: each sandbox's process group is killed by its environment."""
+        """Each sandbox's processes are killed by its environment; the cgroups go with them."""
+        if self._cgroups is not None:
+            self._cgroups.remove()
+
+
+def _preexec(group: EnvironmentCgroup | None) -> Callable[[], None] | None:
+    """What a bootstrap runs between fork and exec: die with the worker (SIGKILL), join its
+    cgroup."""
+    dying = die_with_parent(signal.SIGKILL)
+    if group is None:
+        return dying
+
+    def preexec() -> None:
+        if dying is not None:
+            dying()
+        group.join()
+
+    return preexec
 
 
 def can_run(function: FunctionVersion) -> bool:
@@ -208,8 +247,10 @@ class ProcessSandbox:
         log_fd: int,
         output: OutputSink,
         on_ended: Callable[[int], None] = lambda pid: None,
+        cgroup: EnvironmentCgroup | None = None,
     ):
         self.process = process
+        self._cgroup = cgroup
         self._on_ended = on_ended
         self.pid = process.pid
         self._log_fd = log_fd
@@ -264,6 +305,9 @@ class ProcessSandbox:
         # Reaped, its transport closes; a SIGKILLed process is gone within milliseconds.
         with anyio.move_on_after(KILL_WAIT_S):
             await self.process.wait()
+        if self._cgroup is not None:  # whatever escaped the tree is still in the cgroup
+            self._cgroup.remove()
+            self._cgroup = None
         if self._status_fd >= 0:
             os.close(self._status_fd)
             self._status_fd = -1
