@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from pathlib import Path
 
@@ -11,11 +12,12 @@ import pytest
 from redis.asyncio import Redis
 
 from bus.messages import InvocationCompleted
-from tests.docker.conftest import docker_pool
+from tests.docker.conftest import docker_pool, docker_settings
 from tests.docker.images.build import StandIns
-from tests.pool.conftest import aws, moto_url  # noqa: F401 (the fixture)
+from tests.pool.conftest import aws, moto_url, running_pool  # noqa: F401 (the fixture)
 from tests.pool.test_cloudwatch import messages_when
 from tests.pool.test_extension import APP, answer
+from workers.pool.executors.docker import DockerExecutor
 
 pytestmark = pytest.mark.anyio
 
@@ -53,3 +55,23 @@ async def test_a_container_reads_a_secret_and_its_log_reaches_cloudwatch(
     assert body["SecretString"] == "from moto"
     assert answer(unauthorized)[0] == 401
     assert json.loads(reply.payload)["port"]
+
+
+@pytest.mark.skipif(shutil.which("go") is None, reason="Go builds the in-container proxy")
+async def test_a_container_with_a_network_of_its_own_reads_its_stacks_secret_on_2773(
+    redis: Redis,
+    tmp_path: Path,
+    stand_ins: StandIns,
+    moto_url: str,  # noqa: F811
+) -> None:
+    name = f"secret-{uuid.uuid4().hex[:10]}"
+    aws(moto_url, "secretsmanager").create_secret(Name=name, SecretString="own stack")
+    bridged = DockerExecutor(docker_settings(stand_ins, tmp_path, docker_network="bridge"))
+    async with running_pool(redis, tmp_path, aws_endpoint=moto_url, executor=bridged) as pool:
+        function = await pool.deploy({"app.py": APP})
+        reply = await pool.invoke(
+            function, {"path": f"/secretsmanager/get?secretId={name}"}, timeout_s=120
+        )
+    status, body = answer(reply)
+    assert (status, body["SecretString"]) == (200, "own stack")
+    assert json.loads(reply.payload)["port"] == "2773"  # the pool's own port is another

@@ -193,6 +193,7 @@ class Environment:
             opt_dir=opt_dir,
             role=self.role,
             initialization_type="provisioned-concurrency" if self.provisioned else "on-demand",
+            extension_port=self.extension_port,
         )
         self._started_at = time.monotonic()
         try:

@@ -87,6 +87,9 @@ class ParametersSecretsExtension:
         self.port = port
         self._callers: dict[str, EnvironmentCache] = {}
         self._ports: set[int] = set()  # listening or failed: never tried twice
+        # Loopback, and where sandboxes with a loopback of their own reach the worker.
+        self._hosts = [HOST]
+        self._serving: set[int] = set()  # the ports listened on
         self._tasks: TaskGroup | None = None
 
     async def run(self, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -97,6 +100,7 @@ class ParametersSecretsExtension:
             assert listener is not None, "any free port"
         self.port = listener.extra(SocketAttribute.local_port)
         self._ports.add(self.port)
+        self._serving.add(self.port)
         async with anyio.create_task_group() as tasks:
             self._tasks = tasks
             tasks.start_soon(self._serve, listener)
@@ -107,9 +111,25 @@ class ParametersSecretsExtension:
         wanted = variables.get(EXTENSION_PORT_VARIABLE, "")
         if not wanted.isdigit() or int(wanted) in self._ports or self._tasks is None:
             return
-        listener = await self._bind(int(wanted))
+        for host in self._hosts:
+            if await self._listen(host, int(wanted)):
+                self._serving.add(int(wanted))
+
+    async def listen_on(self, host: str) -> None:
+        """Also serve every port on `host`: where a sandbox with a network namespace of its
+        own (a bridge network) reaches this worker, through its proxy (workers/docker)."""
+        if host in self._hosts or self._tasks is None:
+            return
+        self._hosts.append(host)
+        for port in sorted(self._serving):
+            await self._listen(host, port)
+
+    async def _listen(self, host: str, port: int) -> bool:
+        assert self._tasks is not None
+        listener = await self._bind(port, host)
         if listener is not None:
             self._tasks.start_soon(self._serve, listener)
+        return listener is not None
 
     def admit(self, token: str, variables: Mapping[str, str]) -> None:
         """Answer requests carrying `token`, cached as the environment's `variables` say."""
@@ -145,13 +165,13 @@ class ParametersSecretsExtension:
         # AWS answers every client error of these JSON services with 400; moto uses 404 too.
         return (400 if response.status_code < 500 else response.status_code), response.content
 
-    async def _bind(self, port: int) -> SocketListener | None:
+    async def _bind(self, port: int, host: str = HOST) -> SocketListener | None:
         self._ports.add(port)
         try:
-            return await anyio.create_tcp_listener(local_host=HOST, local_port=port)  # type: ignore[return-value]
+            return await anyio.create_tcp_listener(local_host=host, local_port=port)  # type: ignore[return-value]
         except OSError as exc:
             log.warning(
-                "Parameters and Secrets extension cannot listen on %s:%d: %s", HOST, port, exc
+                "Parameters and Secrets extension cannot listen on %s:%d: %s", host, port, exc
             )
             return None
 

@@ -232,6 +232,7 @@ class WarmPool:
         code_dir = await self._code(function.code_sha256_hex)
         opt_dir = await self._opt(function.layer_code)
         assert self._tasks is not None, "run() starts the pool's task group"
+        await self.extension.listen_on(environment.executor.bind_host)
         await self.extension.honour_port(function.environment or {})
         await environment.start(code_dir, self._tasks, self._forget, opt_dir)
 

@@ -48,6 +48,7 @@ class LaunchSpec:
     opt_dir: Path | None = None  # the function's layers merged in order: its /opt
     role: RoleCredentials | None = None  # the execution role's credentials, if assumed
     initialization_type: str = "on-demand"  # or provisioned-concurrency
+    extension_port: int = 0  # the worker's Parameters and Secrets extension (0: none)
 
 
 class Sandbox(Protocol):

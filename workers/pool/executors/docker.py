@@ -19,7 +19,7 @@ import anyio
 
 from bus.quotas import PROCESSES_PER_ENVIRONMENT
 from bus.settings import Settings
-from workers.docker.containers import create_container, image_cmd, image_command
+from workers.docker.containers import create_container, image_cmd, image_command, image_entrypoint
 from workers.docker.engine import (
     FUNCTION_LABEL,
     STACK_LABEL,
@@ -33,6 +33,7 @@ from workers.docker.engine import (
     stack_filter,
     stack_id,
 )
+from workers.docker.extension_proxy import ExtensionProxy, wrap
 from workers.docker.images import (
     ImagePulls,
     ImageUnavailable,
@@ -66,6 +67,7 @@ class DockerExecutor:
         self._docker: aiodocker.Docker | None = None
         self._opening = anyio.Lock()
         self._pulls = ImagePulls()
+        self._proxy = ExtensionProxy(settings.local_runtimes_dir / "extension-proxy")
         # The pool looks code up by digest even for an Image function, whose digest is empty:
         # that lookup lands on the code folder itself, which must then exist.
         settings.code_dir.mkdir(parents=True, exist_ok=True)
@@ -82,6 +84,8 @@ class DockerExecutor:
         config = self.container_config(spec, image)
         if "Entrypoint" in config and config.get("Cmd") is None:
             config["Cmd"] = await image_cmd(docker, image)
+        if self.placement.network_mode == "bridge":  # a loopback of its own: 2773 on it
+            await self._proxy_extension(docker, config, image, spec.extension_port)
         container_id = await self._create(docker, config, spec)
         sandbox = DockerSandbox(docker, container_id, output)
         try:
@@ -126,6 +130,17 @@ class DockerExecutor:
         else:  # the base image's /lambda-entrypoint.sh takes the handler
             config["Cmd"] = [function.handler or ""]
         return config
+
+    async def _proxy_extension(
+        self, docker: aiodocker.Docker, config: dict[str, Any], image: str, pool_port: int
+    ) -> None:
+        binary = await self._proxy.binary()
+        if binary is None:
+            return
+        if config.get("Cmd") is None:  # a new entrypoint would drop the image's CMD
+            config["Cmd"] = await image_cmd(docker, image)
+        entrypoint = config.get("Entrypoint") or await image_entrypoint(docker, image)
+        wrap(config, entrypoint, self._host_path(binary), self.placement.api_host, pool_port)
 
     def _host_path(self, path: Path) -> str:
         try:
