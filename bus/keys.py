@@ -36,6 +36,11 @@ class Keys:
         """Hash: entry id -> how often handling it failed, in `group` of `stream`."""
         return f"{stream}:failures:{group}"
 
+    def async_outcome(self, request_id: str, attempt: int) -> str:
+        """String: msgpack reply of one attempt of an Event invocation, kept by the pool until
+        the async worker has acted on it (so a restarted one never runs the attempt twice)."""
+        return f"{self.prefix}:async-outcome:{request_id}:{attempt}"
+
     def held_invocations(self, consumer: str) -> str:
         """Hash: request id -> msgpack reply inbox and version, of the invocations a pool
         worker is running."""

@@ -48,6 +48,9 @@ class InvokeFunction(Message, frozen=True):
     # `reply_to` is this invocation's response stream (bus/response_streams.py): a streamed
     # response goes there chunk by chunk before the reply.
     stream: bool = False
+    # Where the pool also keeps the reply for a while (empty: nowhere): the async worker's
+    # successor reads an attempt's outcome there instead of running the attempt again.
+    outcome_key: str = ""
 
 
 InvocationCommand = InvokeFunction

@@ -160,8 +160,11 @@ class StreamConsumer(Generic[M]):
         concurrency: int,
         ack: Literal["before", "after"] = "after",
         block_ms: int = 5_000,
+        redelivered: Callable[[M], Awaitable[None]] | None = None,
     ) -> None:
         """Run `handle` on every delivery, at most `concurrency` at once, until cancelled.
+        `redelivered`, if given, handles instead the entries delivered before (a consumer
+        that died had them: their work may have been done, or be under way).
 
         `ack="after"` acknowledges once `handle` returns (at least once); a handler that
         raises leaves the entry pending, to be retried after the visibility timeout. Entries
@@ -185,7 +188,8 @@ class StreamConsumer(Generic[M]):
                     continue
                 capacity.free -= len(deliveries)
                 for delivery in deliveries:
-                    tasks.start_soon(self._handle_one, handle, delivery, ack, capacity)
+                    handler = handle if delivery.deliveries == 1 else redelivered or handle
+                    tasks.start_soon(self._handle_one, handler, delivery, ack, capacity)
 
     async def _handle_one(
         self,

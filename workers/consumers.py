@@ -14,8 +14,10 @@ import os
 import socket
 from typing import Any
 
+from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from bus.keys import Keys
 from bus.processes import alive
 from bus.settings import Settings
 from bus.streams import StreamConsumer
@@ -80,3 +82,15 @@ def local_process_gone(consumer: str) -> bool:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+async def held_by_a_live_worker(redis: Redis, keys: Keys, request_id: str) -> bool:
+    """Whether a live pool worker is running the invocation `request_id` now."""
+    beats = [raw.decode().partition(":") for raw in await redis.zrange(keys.heartbeats, 0, -1)]
+    consumers = [c for role, _, c in beats if role == "pool" and not local_process_gone(c)]
+    if not consumers:
+        return False
+    async with redis.pipeline(transaction=False) as pipe:
+        for consumer in consumers:
+            pipe.hexists(keys.held_invocations(consumer), request_id)
+        return any(await pipe.execute())

@@ -164,7 +164,9 @@ def test_events_survive_an_async_worker_kill_once_each_and_none_dead_lettered(
             f"{sum(1 for c in counts.values() if c > 2)} ran more than twice"
         )
         assert len(counts) == EVENTS
-        assert sum(1 for c in counts.values() if c > 2) <= EVENTS // 100
+        # An attempt the pool finished is never run again (the pool keeps its outcome for
+        # the async worker's successor); only one published but not yet taken up may be.
+        assert sum(counts.values()) - EVENTS <= EVENTS // 100
         dead = Redis(unix_socket_path=str(tmp_path / "data" / "redis.sock"))
         assert dead.xlen("tarn:stream:dead-letters") == 0
         dead.close()

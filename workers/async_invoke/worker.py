@@ -16,18 +16,20 @@ import msgspec
 from bus import delays
 from bus.messages import (
     ASYNC_COMMANDS,
+    REPLIES,
     AsyncCommand,
     InvocationCompleted,
     InvocationRejected,
     InvokeAsync,
+    Reply,
 )
 from bus.quotas import ASYNC_EVENT_AGE_S, ASYNC_RETRY_ATTEMPTS
 from bus.records import EventInvokeConfig
-from bus.replies import ReplyInbox
+from bus.replies import REPLY_MARGIN_S, ReplyInbox
 from bus.streams import FIELD, StreamConsumer, consumer_config
 from workers.async_invoke.destinations import Destinations
 from workers.async_invoke.slots import FunctionSlots
-from workers.consumers import adopt_orphans
+from workers.consumers import adopt_orphans, held_by_a_live_worker
 from workers.context import WorkerContext
 from workers.invocations import Outcome
 
@@ -39,6 +41,8 @@ CONCURRENCY = 256
 # default 60 s retry base; these scale with it).
 THROTTLE_FIRST_SHARE = 1 / 60
 THROTTLE_MAX_SHARE = 5.0
+# How often a resumed event looks for the outcome of the attempt a pool is still running.
+RESUME_POLL_S = 0.1
 
 
 class AsyncInvoker:
@@ -66,7 +70,9 @@ class AsyncInvoker:
             tasks.start_soon(self.inbox.run)
             tasks.start_soon(self._release_due_forever)
             # Acknowledged once handled: an event a killed worker held is reclaimed and run.
-            await self.stream.consume(self.handle, concurrency=CONCURRENCY, block_ms=2_000)
+            await self.stream.consume(
+                self.handle, concurrency=CONCURRENCY, block_ms=2_000, redelivered=self.resume
+            )
 
     async def aclose(self) -> None:
         pass
@@ -78,13 +84,46 @@ class AsyncInvoker:
             case _:
                 assert_never(command)
 
-    async def attempt(self, event: InvokeAsync) -> None:
-        """One attempt; afterwards the event is retried later, or its outcome delivered."""
+    async def resume(self, command: AsyncCommand) -> None:
+        """An entry a worker that died had taken: its attempt may have run, or still run."""
+        match command:
+            case InvokeAsync():
+                await self.attempt(command, resuming=True)
+            case _:
+                assert_never(command)
+
+    async def attempt(self, event: InvokeAsync, *, resuming: bool = False) -> None:
+        """One attempt (or the outcome of the one a dead worker started); afterwards the
+        event is retried later, or its outcome delivered."""
+        outcome_key = self.keys.async_outcome(event.request_id, event.attempts)
         config = await self._config(event)
-        if self._too_old(event, config):
+        reply = await self._earlier_outcome(event, outcome_key) if resuming else None
+        if reply is None and self._too_old(event, config):
             await self.destinations.failed(event, config, "EventAgeExceeded", None)
             return
-        reply = await self._invoke(event)
+        if reply is None:
+            reply = await self._invoke(event, outcome_key)
+        await self._act_on(event, config, reply)
+        await self.redis.delete(outcome_key)  # acted on: a redelivery from now on runs again
+
+    async def _earlier_outcome(self, event: InvokeAsync, outcome_key: str) -> Reply | None:
+        """The reply of the attempt a dead worker started, once the pool that runs it has
+        finished; None if no pool runs it (it never started, or its pool died too)."""
+        deadline = anyio.current_time() + event.function.timeout_s + REPLY_MARGIN_S
+        while anyio.current_time() < deadline:
+            kept = await self.redis.get(outcome_key)
+            if kept is not None:
+                return REPLIES.decode(kept)
+            if not await held_by_a_live_worker(self.redis, self.keys, event.request_id):
+                # The pool keeps the outcome before it lets go of the hold: look once more.
+                kept = await self.redis.get(outcome_key)
+                return None if kept is None else REPLIES.decode(kept)
+            await anyio.sleep(RESUME_POLL_S)
+        return None
+
+    async def _act_on(
+        self, event: InvokeAsync, config: EventInvokeConfig | None, reply: Outcome
+    ) -> None:
         match reply:
             case InvocationRejected(status=429):
                 await self._retry_throttled(event, config)
@@ -130,9 +169,9 @@ class AsyncInvoker:
             self.redis, self.keys.async_delays, due_ms, ASYNC_COMMANDS.encode(event)
         )
 
-    async def _invoke(self, event: InvokeAsync) -> Outcome:
+    async def _invoke(self, event: InvokeAsync, outcome_key: str) -> Outcome:
         """Run the event through the pool, exactly as a synchronous Invoke does, in one of
-        its function version's slots."""
+        its function version's slots; the pool keeps the outcome at `outcome_key` too."""
         async with self.slots.slot(event.function.qualified_arn):
             return await self.inbox.invoke(
                 event.function,
@@ -140,6 +179,7 @@ class AsyncInvoker:
                 request_id=event.request_id,
                 invoked_arn=event.invoked_arn,
                 trace_id=event.trace_id,
+                outcome_key=outcome_key,
             )
 
     async def _config(self, event: InvokeAsync) -> EventInvokeConfig | None:

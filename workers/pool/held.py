@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from bus.keys import Keys
-from bus.messages import InvocationCompleted, InvokeFunction
+from bus.messages import REPLIES, InvocationCompleted, InvokeFunction, Reply
 from bus.replies import send_reply
 from workers.consumers import local_process_gone
 from workers.pool.environments import error_body, exit_reason
@@ -26,6 +26,9 @@ log = logging.getLogger("tarn.pool")
 
 ROLE = "pool"
 WATCH_INTERVAL_S = 1.0
+# A kept outcome is deleted once acted on; this bounds what a caller that never came back
+# leaves behind.
+OUTCOME_KEPT_S = 3600
 
 
 class Held(msgspec.Struct, array_like=True, frozen=True):
@@ -51,9 +54,13 @@ class HeldInvocations:
         held = Held(command.reply_to, command.function.version)
         pipe.hset(self.key, command.request_id, ENCODER.encode(held))
 
-    def release(self, pipe: Pipeline, request_id: str) -> None:
-        """Queue the release on `pipe`, which sends the invocation's reply in the same trip."""
-        pipe.hdel(self.key, request_id)
+    def release(self, pipe: Pipeline, command: InvokeFunction, reply: Reply) -> None:
+        """Queue the release on `pipe`, which sends the invocation's reply in the same trip;
+        the reply is kept first where the command asks (before the hold goes, so that whoever
+        sees the hold gone finds it)."""
+        if command.outcome_key:
+            pipe.set(command.outcome_key, REPLIES.encode(reply), ex=OUTCOME_KEPT_S)
+        pipe.hdel(self.key, command.request_id)
 
     async def watch_forever(self) -> None:
         while True:

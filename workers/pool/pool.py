@@ -163,16 +163,18 @@ class WarmPool:
                 except BaseException:  # cancelled at shutdown: give the slot back on the way
                     await self._release(slot)
                     raise
-                release = partial(self._released, slot=slot, request_id=command.request_id)
+                release = partial(self._released, slot=slot, command=command, reply=reply)
                 await send_reply(self.redis, command.reply_to, reply, release)
             case _:
                 assert_never(command)
 
-    def _released(self, pipe: Pipeline, *, slot: Slot | None, request_id: str) -> None:
+    def _released(
+        self, pipe: Pipeline, *, slot: Slot | None, command: InvokeFunction, reply: Reply
+    ) -> None:
         """Queue, before the reply, the release of its concurrency slot and of its hold."""
         if slot is not None:
             ConcurrencyLimits.release(pipe, slot)
-        self.held.release(pipe, request_id)
+        self.held.release(pipe, command, reply)
 
     async def _release(self, slot: Slot | None) -> None:
         if slot is None:
