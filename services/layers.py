@@ -63,7 +63,7 @@ async def publish_layer_version(layer_name: str) -> Response:
     # A layer's content has no ImageUri: whatever the body says, only the archive counts.
     source = CodeInput(zip_file=data, s3_bucket=body.content.s3_bucket, s3_key=body.content.s3_key)
     code = await packages.load(context, source)
-    size = await unzipped_size(data or b"")
+    size = code.size if code.folder else await unzipped_size(data or b"")
     arn = layer_arn(context.settings, name)
 
     def version_of(number: int) -> LayerVersion:
@@ -79,6 +79,7 @@ async def publish_layer_version(layer_name: str) -> Response:
             compatible_runtimes=body.compatible_runtimes,
             compatible_architectures=body.compatible_architectures,
             license_info=body.license_info,
+            code_folder=code.folder,
         )
 
     record = await context.stores.layers.publish(name, version_of)

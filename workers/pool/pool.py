@@ -45,6 +45,7 @@ from workers.pool.extension import ParametersSecretsExtension
 from workers.pool.held import HeldInvocations
 from workers.pool.layers import ensure_opt, opt_key
 from workers.pool.provisioned import Provisioner
+from workers.pool.reload import Reloads
 from workers.pool.response_streams import RedisResponseSink
 
 log = logging.getLogger("tarn.pool")
@@ -104,6 +105,7 @@ class WarmPool:
         self._idle: dict[Key, list[Environment]] = {}
         self._revisions: dict[tuple[str, str], tuple[str, str]] = {}
         self._unpacking: dict[str, anyio.Lock] = {}
+        self.reloads = Reloads(self._retire_reloaded)
         self._tasks: TaskGroup | None = None
         self._closing = False
 
@@ -132,6 +134,7 @@ class WarmPool:
     async def aclose(self) -> None:
         """Kill every environment; runs shielded after run() was cancelled."""
         self._closing = True
+        self.reloads.close()
         environments = list(self.live)
         self.live.clear()
         self._idle.clear()
@@ -229,9 +232,13 @@ class WarmPool:
 
     async def _start(self, environment: Environment) -> None:
         function = environment.function
-        code_dir = await self._code(function.code_sha256_hex)
-        opt_dir = await self._opt(function.layer_code)
+        if function.code_folder is not None:  # hot reload: the folder itself, in place
+            code_dir = Path(function.code_folder)
+        else:
+            code_dir = await self._code(function.code_sha256_hex)
         assert self._tasks is not None, "run() starts the pool's task group"
+        await self.reloads.watch(environment, self._tasks)  # before its code is read
+        opt_dir = await self._opt(function.layer_code)
         await self.extension.honour_port(function.environment or {})
         await environment.start(code_dir, self._tasks, self._forget, opt_dir)
 
@@ -319,6 +326,7 @@ class WarmPool:
             or environment.sandbox is None  # never started: its code could not be had
             or self._closing
             or self._superseded(environment)
+            or self.reloads.stale(environment)
         ):
             await self._retire(environment)
             return
@@ -333,6 +341,7 @@ class WarmPool:
         """Drop `environment` from the books (also called when its runtime exits)."""
         self.live.discard(environment)
         self.extension.dismiss(environment.session_token)
+        self.reloads.forget(environment)
         idle = self._idle.get(environment.key)
         if idle and environment in idle:
             idle.remove(environment)
@@ -363,6 +372,14 @@ class WarmPool:
             self._forget(environment)
             if self._tasks is not None:
                 self._tasks.start_soon(environment.stop)
+
+    def _retire_reloaded(self) -> None:
+        """Hot reload: idle environments whose folders changed stop now (busy ones at check-in)."""
+        for environments in list(self._idle.values()):
+            for environment in [e for e in environments if self.reloads.stale(e)]:
+                self._forget(environment)
+                if self._tasks is not None:
+                    self._tasks.start_soon(environment.stop)
 
     def _superseded(self, environment: Environment) -> bool:
         name, version, revision = environment.key
