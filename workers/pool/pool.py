@@ -232,10 +232,7 @@ class WarmPool:
 
     async def _start(self, environment: Environment) -> None:
         function = environment.function
-        if function.code_folder is not None:  # hot reload: the folder itself, in place
-            code_dir = Path(function.code_folder)
-        else:
-            code_dir = await self._code(function.code_sha256_hex)
+        code_dir = await self._code(function)
         assert self._tasks is not None, "run() starts the pool's task group"
         await self.reloads.watch(environment, self._tasks)  # before its code is read
         opt_dir = await self._opt(function.layer_code)
@@ -264,8 +261,12 @@ class WarmPool:
         await self._retire(environment)
         return True
 
-    async def _code(self, sha256_hex: str) -> Path:
-        """The unpacked code; a burst of cold starts fetches and unpacks it once."""
+    async def _code(self, function: FunctionVersion) -> Path:
+        """The unpacked code (a burst of cold starts fetches and unpacks it once), or a
+        hot-reload folder itself, in place."""
+        if function.code_folder is not None:
+            return Path(function.code_folder)
+        sha256_hex = function.code_sha256_hex
         return await self._once(
             sha256_hex, lambda: ensure_unpacked(self.blobs, self.settings.code_dir, sha256_hex)
         )
@@ -367,19 +368,18 @@ class WarmPool:
         self._revisions[ident] = (function.last_modified, function.revision_id)
         if seen is None:
             return
-        stale = (function.name, function.version, seen[1])
-        for environment in list(self._idle.get(stale, ())):
-            self._forget(environment)
-            if self._tasks is not None:
-                self._tasks.start_soon(environment.stop)
+        self._stop_idle(list(self._idle.get((function.name, function.version, seen[1]), ())))
 
     def _retire_reloaded(self) -> None:
         """Hot reload: idle environments whose folders changed stop now (busy ones at check-in)."""
-        for environments in list(self._idle.values()):
-            for environment in [e for e in environments if self.reloads.stale(e)]:
-                self._forget(environment)
-                if self._tasks is not None:
-                    self._tasks.start_soon(environment.stop)
+        idle = [e for es in self._idle.values() for e in es]
+        self._stop_idle([e for e in idle if self.reloads.stale(e)])
+
+    def _stop_idle(self, environments: list[Environment]) -> None:
+        for environment in environments:
+            self._forget(environment)
+            if self._tasks is not None:
+                self._tasks.start_soon(environment.stop)
 
     def _superseded(self, environment: Environment) -> bool:
         name, version, revision = environment.key
