@@ -153,12 +153,18 @@ async def _folder(path: str) -> StoredCode:
 async def refreshed(record: FunctionVersion) -> FunctionVersion:
     """The record with its folder's digest and size as they are now (hot reload), so that
     GetFunction's CodeSha256 follows every edit; other records as they are."""
-    if record.code_folder is None:
-        return record
-    digest = await anyio.to_thread.run_sync(_current_digest, Path(record.code_folder))
-    if digest is None:  # gone since: the digest it last had
+    digest = await folder_now(record.code_folder)
+    if digest is None:
         return record
     return msgspec.structs.replace(record, code_sha256_hex=digest[0], code_size=digest[1])
+
+
+async def folder_now(folder: str | None) -> tuple[str, int] | None:
+    """A hot-reload folder's digest (hex) and size as they are now; None without a folder
+    or once it is gone (the record's last ones stand)."""
+    if folder is None:
+        return None
+    return await anyio.to_thread.run_sync(_current_digest, Path(folder))
 
 
 def _current_digest(folder: Path) -> tuple[str, int] | None:

@@ -11,7 +11,7 @@ import anyio
 import msgspec
 import pytest
 
-from bus.messages import InvocationCompleted, Reply
+from bus.messages import InvocationCompleted, InvocationRejected, Reply
 from bus.records import FunctionVersion, LayerCode
 from tests.pool.conftest import ACCOUNT, REGION, Harness, running_pool
 
@@ -166,3 +166,13 @@ async def test_folder_layers_merge_in_order_and_anew_after_an_edit(redis, tmp_pa
         (second / "python" / "shared.py").write_text("VALUE = 'second, edited'\n")
         await reloaded(harness, count)
         assert answer(await harness.invoke(function))["value"] == "second, edited"
+
+
+async def test_a_folder_removed_since_is_named_in_the_error(redis, tmp_path: Path) -> None:
+    code = tmp_path / "src"
+    function = folder_function(code)
+    async with running_pool(redis, tmp_path / "data") as harness:
+        reply = await harness.invoke(function)
+    assert isinstance(reply, InvocationRejected), reply
+    assert reply.error_type == "ServiceException"
+    assert reply.message == f"Hot-reload code folder {code} does not exist or is not a directory."

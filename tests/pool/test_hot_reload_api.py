@@ -120,6 +120,8 @@ def test_a_layer_from_the_hot_reload_bucket_reloads_its_functions(
     assert value(client, name) == "layer one"
     write(layer, "python/shared.py", "VALUE = 'layer two'\n")
     until_value(client, name, "layer two")
+    now = client.get_layer_version_by_arn(Arn=published["LayerVersionArn"])["Content"]
+    assert now["CodeSha256"] == sha256_b64(layer) != published["Content"]["CodeSha256"]
 
 
 def test_tarn_lambda_create_watch_runs_the_folder_in_place(stack: Stack, tmp_path: Path) -> None:

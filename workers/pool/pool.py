@@ -20,6 +20,7 @@ from anyio.abc import TaskGroup
 from redis.asyncio.client import Pipeline
 
 from bus.archives import CodeError
+from bus.folders import FolderError, check_folder
 from bus.messages import (
     INVOCATION_COMMANDS,
     InvocationCommand,
@@ -265,7 +266,10 @@ class WarmPool:
         """The unpacked code (a burst of cold starts fetches and unpacks it once), or a
         hot-reload folder itself, in place."""
         if function.code_folder is not None:
-            return Path(function.code_folder)
+            try:
+                return check_folder(function.code_folder)
+            except FolderError as exc:  # removed since it was deployed
+                raise CodeError(str(exc)) from None
         sha256_hex = function.code_sha256_hex
         return await self._once(
             sha256_hex, lambda: ensure_unpacked(self.blobs, self.settings.code_dir, sha256_hex)
