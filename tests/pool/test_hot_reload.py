@@ -11,9 +11,13 @@ import anyio
 import msgspec
 import pytest
 
-from bus.messages import InvocationCompleted, InvocationRejected, Reply
+from bus.messages import InvocationCompleted, InvocationRejected, InvokeFunction, Reply
 from bus.records import FunctionVersion, LayerCode
+from bus.settings import Settings
+from tests.conftest import RUNTIMES_DIR
 from tests.pool.conftest import ACCOUNT, REGION, Harness, running_pool
+from workers.context import WorkerContext
+from workers.pool import WarmPool
 
 pytestmark = pytest.mark.anyio
 
@@ -176,3 +180,50 @@ async def test_a_folder_removed_since_is_named_in_the_error(redis, tmp_path: Pat
     assert isinstance(reply, InvocationRejected), reply
     assert reply.error_type == "ServiceException"
     assert reply.message == f"Hot-reload code folder {code} does not exist or is not a directory."
+
+
+async def test_each_pool_instance_retires_its_own_environments(redis, tmp_path: Path) -> None:
+    code = tmp_path / "src"
+    write_app(code, "one")
+    function = folder_function(code)
+    settings = Settings(
+        data_dir=str(tmp_path / "data"),
+        key_prefix=f"test-{uuid.uuid4().hex[:12]}",
+        extension_port=0,
+        runtimes_dir=str(RUNTIMES_DIR),
+    )
+    pools = [WarmPool(WorkerContext.create(settings, redis, f"pool-{n}")) for n in range(2)]
+
+    async def run_on_each() -> list[dict[str, Any]]:
+        """One invocation run by each pool itself (not through the stream)."""
+        return [answer(await pool.invoke(invocation(function))) for pool in pools]
+
+    async with anyio.create_task_group() as tasks:
+        for pool in pools:
+            tasks.start_soon(pool.run)
+        try:
+            with anyio.fail_after(RELOAD_WAIT_S):
+                while any(pool._tasks is None for pool in pools):  # noqa: ASYNC110 (running)
+                    await anyio.sleep(0.01)
+            before = await run_on_each()
+            assert before[0]["pid"] != before[1]["pid"], "an environment in each pool"
+            write_app(code, "two")
+            with anyio.fail_after(RELOAD_WAIT_S):
+                while any(pool.reloads.count == 0 for pool in pools):  # noqa: ASYNC110
+                    await anyio.sleep(0.01)
+            assert [a["value"] for a in await run_on_each()] == ["two", "two"]
+        finally:
+            tasks.cancel_scope.cancel()
+            with anyio.CancelScope(shield=True), anyio.move_on_after(10):
+                for pool in pools:
+                    await pool.aclose()
+
+
+def invocation(function: FunctionVersion) -> InvokeFunction:
+    return InvokeFunction(
+        request_id=str(uuid.uuid4()),
+        function=function,
+        payload=b"{}",
+        reply_to="unused",
+        invoked_arn=function.arn,
+    )
