@@ -118,6 +118,7 @@ async def test_a_burst_of_saves_is_one_reload(redis, tmp_path: Path) -> None:
 async def test_a_busy_environment_retires_after_its_invocation(redis, tmp_path: Path) -> None:
     code = tmp_path / "src"
     slow = "import os, time\nVALUE = {value!r}\n\ndef handler(event, context):\n"
+    slow += "    if 'started' in event:\n        open(event['started'], 'w').close()\n"
     slow += "    time.sleep(event.get('sleep', 0))\n"
     slow += "    return {{'value': VALUE, 'pid': os.getpid()}}\n"
     write_app(code, "one", slow)
@@ -125,14 +126,18 @@ async def test_a_busy_environment_retires_after_its_invocation(redis, tmp_path: 
     async with running_pool(redis, tmp_path / "data") as harness:
         answer(await harness.invoke(function))
         count = harness.pool.reloads.count
+        started = tmp_path / "started"  # outside the watched folder
         async with anyio.create_task_group() as tasks:
             replies: list[Reply] = []
 
             async def busy() -> None:
-                replies.append(await harness.invoke(function, {"sleep": 1}))
+                event = {"sleep": 1, "started": str(started)}
+                replies.append(await harness.invoke(function, event))
 
             tasks.start_soon(busy)
-            await anyio.sleep(0.3)
+            with anyio.fail_after(RELOAD_WAIT_S):
+                while not started.exists():  # noqa: ASYNC110 (the handler's own sign)
+                    await anyio.sleep(0.01)
             write_app(code, "two", slow)
             await reloaded(harness, count)
         assert answer(replies[0])["value"] == "one", "the running invocation ends on its code"
