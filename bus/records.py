@@ -111,6 +111,12 @@ class FunctionVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
         return f"{self.arn}:{self.version}"
 
     @property
+    def hot_reload_folders(self) -> list[str]:
+        """The folders the version runs from in place: its code's and its layers'."""
+        folders = [self.code_folder] if self.code_folder else []
+        return folders + [layer.folder for layer in self.layer_code if layer.folder]
+
+    @property
     def updating(self) -> bool:
         return (
             self.state == State.PENDING or self.last_update_status == LastUpdateStatus.IN_PROGRESS

@@ -148,15 +148,16 @@ async def test_a_layer_from_a_folder_reloads_the_functions_using_it(redis, tmp_p
     layer = tmp_path / "layer"
     (layer / "python").mkdir(parents=True)
     (layer / "python" / "shared.py").write_text("VALUE = 'layer one'\n")
-    code = tmp_path / "src"
-    write_app(code, "", USES_LAYER)
-    function = folder_function(code, [folder_layer(layer)])
     async with running_pool(redis, tmp_path / "data") as harness:
+        zipped = await harness.deploy({"app.py": USES_LAYER.format()})  # the code: a zip
+        function = msgspec.structs.replace(zipped, layer_code=[folder_layer(layer)])
         assert answer(await harness.invoke(function))["value"] == "layer one"
         count = harness.pool.reloads.count
+        # The same size, within the same second: a .pyc written beside it would hide it.
         (layer / "python" / "shared.py").write_text("VALUE = 'layer two'\n")
         await reloaded(harness, count)
         assert answer(await harness.invoke(function))["value"] == "layer two"
+    assert not (layer / "python" / "__pycache__").exists()
 
 
 async def test_folder_layers_merge_in_order_and_anew_after_an_edit(redis, tmp_path: Path) -> None:

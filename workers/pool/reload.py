@@ -18,7 +18,6 @@ from anyio.abc import TaskGroup, TaskStatus
 from watchfiles import Change, DefaultFilter, awatch
 
 from bus.folders import IGNORED_DIRS
-from bus.records import FunctionVersion
 
 if TYPE_CHECKING:
     from workers.pool.environments import Environment
@@ -29,12 +28,6 @@ log = logging.getLogger("tarn.pool")
 # saves, or a `git checkout`, is one reload; a single save reloads after about STEP_MS.
 STEP_MS = 30
 DEBOUNCE_MS = 1_600
-
-
-def folders_of(function: FunctionVersion) -> list[str]:
-    """The hot-reload folders a version runs from: its code's and its layers'."""
-    folders = [function.code_folder] if function.code_folder else []
-    return folders + [layer.folder for layer in function.layer_code if layer.folder]
 
 
 class Reloads:
@@ -52,7 +45,7 @@ class Reloads:
 
     async def watch(self, environment: Environment, tasks: TaskGroup) -> None:
         """Before `environment` starts: its folders watched, their generation noted."""
-        folders = folders_of(environment.function)
+        folders = environment.function.hot_reload_folders
         if not folders:
             return
         self._started_on[environment] = {f: self._generations.get(f, 0) for f in folders}
