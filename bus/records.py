@@ -54,6 +54,7 @@ class LayerCode(msgspec.Struct, frozen=True, kw_only=True):
     code_sha256_hex: str
     code_size: int
     unzipped_size: int = 0
+    folder: str | None = None  # a hot-reload layer: the folder it runs from, in place
 
 
 class FunctionVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -101,10 +102,19 @@ class FunctionVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
     # Tarn's own, never in an AWS response: "docker" or "process", the executor that runs this
     # version, chosen when it is provisioned (`auto`: Docker unless its image cannot be had).
     executor: str | None = None
+    # Tarn's own: the folder the code runs from in place and reloads from (hot reload), when
+    # Code named TARN_HOT_RELOAD_BUCKET; code_sha256_hex is then the folder's digest.
+    code_folder: str | None = None
 
     @property
     def qualified_arn(self) -> str:
         return f"{self.arn}:{self.version}"
+
+    @property
+    def hot_reload_folders(self) -> list[str]:
+        """The folders the version runs from in place: its code's and its layers'."""
+        folders = [self.code_folder] if self.code_folder else []
+        return folders + [layer.folder for layer in self.layer_code if layer.folder]
 
     @property
     def updating(self) -> bool:
@@ -143,6 +153,7 @@ class LayerVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
     compatible_runtimes: list[str] | None = None
     compatible_architectures: list[str] | None = None
     license_info: str | None = None
+    code_folder: str | None = None  # hot reload: the folder the layer's content is, in place
 
     @property
     def arn(self) -> str:
@@ -154,6 +165,7 @@ class LayerVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
             code_sha256_hex=self.code_sha256_hex,
             code_size=self.code_size,
             unzipped_size=self.unzipped_size,
+            folder=self.code_folder,
         )
 
 

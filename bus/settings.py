@@ -78,6 +78,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The companion AWS endpoint (SQS, DynamoDB, S3, IAM, ...) that port 4566 forwards
     # non-Lambda requests to; empty: `tarn up` starts a moto server on a private port.
     aws_endpoint: str = ""
+    # Code whose S3Bucket is this runs from the folder its S3Key names, in place, and reloads
+    # when a file in it changes (LocalStack's convention for hot reloading).
+    hot_reload_bucket: str = "hot-reload"
 
     @property
     def base_url(self) -> str:

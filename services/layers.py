@@ -63,7 +63,7 @@ async def publish_layer_version(layer_name: str) -> Response:
     # A layer's content has no ImageUri: whatever the body says, only the archive counts.
     source = CodeInput(zip_file=data, s3_bucket=body.content.s3_bucket, s3_key=body.content.s3_key)
     code = await packages.load(context, source)
-    size = await unzipped_size(data or b"")
+    size = code.size if code.folder else await unzipped_size(data or b"")
     arn = layer_arn(context.settings, name)
 
     def version_of(number: int) -> LayerVersion:
@@ -79,6 +79,7 @@ async def publish_layer_version(layer_name: str) -> Response:
             compatible_runtimes=body.compatible_runtimes,
             compatible_architectures=body.compatible_architectures,
             license_info=body.license_info,
+            code_folder=code.folder,
         )
 
     record = await context.stores.layers.publish(name, version_of)
@@ -92,7 +93,8 @@ async def get_layer_version(layer_name: str, version: int) -> Response:
     record = await context.stores.layers.get(_layer_name(layer_name), version)
     if record is None:
         raise ResourceNotFoundException(NOT_FOUND)
-    return json_response(render_layer_version(context, record))
+    now = await packages.folder_now(record.code_folder)
+    return json_response(render_layer_version(context, record, now))
 
 
 @blueprint.delete(VERSIONS + "/<int(signed=True):version>")
@@ -149,7 +151,8 @@ async def _get_layer_version_by_arn() -> Response:
     record = await context.stores.layers.get(name, version)
     if record is None or record.arn != arn:
         raise ResourceNotFoundException(NOT_FOUND)
-    return json_response(render_layer_version(context, record))
+    now = await packages.folder_now(record.code_folder)
+    return json_response(render_layer_version(context, record, now))
 
 
 def _check_version(version: int) -> None:
@@ -161,12 +164,16 @@ def layer_arn(settings: Settings, name: str) -> str:
     return f"arn:aws:lambda:{settings.region}:{settings.account_id}:layer:{name}"
 
 
-def render_layer_version(context: ApiContext, record: LayerVersion) -> dict[str, object]:
-    """GetLayerVersion's (and PublishLayerVersion's) answer."""
+def render_layer_version(
+    context: ApiContext, record: LayerVersion, now: tuple[str, int] | None = None
+) -> dict[str, object]:
+    """GetLayerVersion's (and PublishLayerVersion's) answer; `now`: a hot-reload layer's
+    digest and size as they are now."""
+    sha256_hex, size = now or (record.code_sha256_hex, record.code_size)
     content = {
-        "Location": packages.location(context, record.code_sha256_hex),
-        "CodeSha256": code_sha256_b64(record.code_sha256_hex),
-        "CodeSize": record.code_size,
+        "Location": packages.location(context, sha256_hex),
+        "CodeSha256": code_sha256_b64(sha256_hex),
+        "CodeSize": size,
     }
     return {
         "Content": content,

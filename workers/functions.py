@@ -16,6 +16,7 @@ import anyio
 import msgspec
 
 from bus.archives import CodeError
+from bus.folders import FolderError, check_folder
 from bus.messages import FUNCTION_COMMANDS, FunctionCommand, ProvisionFunction
 from bus.records import FunctionVersion, LastUpdateStatus, State
 from bus.stores import RecordMissing
@@ -33,6 +34,7 @@ log = logging.getLogger("tarn.functions")
 GROUP = "functions"
 CONCURRENCY = 8
 ZIP_FAILURE_CODE = "InvalidZipFileException"
+FOLDER_FAILURE_CODE = "InvalidCodeFolder"  # Tarn's own: a hot-reload folder went missing
 RUNTIME_FAILURE_CODE = "InvalidRuntime"
 FALLBACK_RECHECK_S = 300.0
 # Why a version cannot run, and its StateReasonCode.
@@ -91,7 +93,12 @@ class FunctionManager:
 
     async def _prepare(self, record: FunctionVersion) -> Prepared:
         """Make the version runnable (its code, then its executor and image)."""
-        if record.package_type == "Zip":
+        if record.code_folder is not None:  # hot reload: used in place, never unpacked
+            try:
+                check_folder(record.code_folder)
+            except FolderError as exc:
+                return None, (str(exc), FOLDER_FAILURE_CODE)
+        elif record.package_type == "Zip":
             try:
                 await ensure_unpacked(self.blobs, self.settings.code_dir, record.code_sha256_hex)
             except CodeError as exc:

@@ -94,6 +94,7 @@ async def create_function() -> Response:
         image_uri=code.image_uri,
         code_sha256_hex=code.sha256_hex,
         code_size=code.size,
+        code_folder=code.folder,
         revision_id=str(uuid.uuid4()),
         last_modified=last_modified_now(),
         log_group=f"/aws/lambda/{name}",
@@ -132,7 +133,7 @@ async def list_functions() -> Response:
 async def get_function(function_name: str) -> Response:
     context = api()
     found = await resolve(context, function_ref(function_name))
-    record = found.record
+    record = await packages.refreshed(found.record)
     body: dict[str, object] = {
         "Configuration": render_configuration(record, context.settings.region, found.arn),
         "Code": packages.code_description(context, record),
@@ -150,7 +151,8 @@ async def get_function(function_name: str) -> Response:
 async def get_function_configuration(function_name: str) -> Response:
     context = api()
     found = await resolve(context, function_ref(function_name))
-    return json_response(render_configuration(found.record, context.settings.region, found.arn))
+    record = await packages.refreshed(found.record)
+    return json_response(render_configuration(record, context.settings.region, found.arn))
 
 
 @blueprint.delete(FUNCTIONS + "/<function_name>")
@@ -198,6 +200,7 @@ async def update_function_code(function_name: str) -> Response:
             image_uri=code.image_uri,
             code_sha256_hex=code.sha256_hex,
             code_size=code.size,
+            code_folder=code.folder,
             architectures=body.architectures or record.architectures,
         )
         return _start_update(record)

@@ -2,20 +2,25 @@
 
 https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 GetFunction's Code.Location points at `/_tarn/code/<sha256>`, served here. S3Bucket/S3Key
-packages are read from the companion AWS endpoint's S3.
+packages are read from the companion AWS endpoint's S3, except in the hot-reload bucket
+(TARN_HOT_RELOAD_BUCKET), where the key names a folder on this machine that the code runs
+from in place (bus/folders.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import anyio
+import msgspec
 from quart import Blueprint, Response, request
 
 from bus.archives import CodeError, check_archive
 from bus.aws import CompanionError
+from bus.folders import FolderError, check_folder, folder_digest
 from bus.quotas import REQUEST_BYTES, UNZIPPED_CODE_BYTES, ZIPPED_CODE_BYTES
 from bus.records import FunctionVersion
 from services.context import ApiContext, api
@@ -44,6 +49,7 @@ class StoredCode:
     sha256_hex: str
     size: int
     image_uri: str | None = None  # a PackageType Image function's code is its image
+    folder: str | None = None  # hot reload: the folder the code runs from, in place
 
 
 def check_package(
@@ -114,6 +120,8 @@ async def load(context: ApiContext, source: CodeSource) -> StoredCode:
     """Check the package the request carries and store it; returns its digest and size."""
     if source.image_uri is not None:  # the image is pulled when the version is provisioned
         return StoredCode("", 0, source.image_uri)
+    if source.s3_bucket is not None and source.s3_bucket == context.settings.hot_reload_bucket:
+        return await _folder(source.s3_key or "")
     if source.s3_bucket is not None or source.s3_key is not None:
         data = await _s3_package(context, source)
     else:
@@ -130,6 +138,37 @@ async def load(context: ApiContext, source: CodeSource) -> StoredCode:
         sha256_hex = _check_and_hash(data)
     await context.stores.blobs.put(data, sha256_hex)
     return StoredCode(sha256_hex, len(data))
+
+
+async def _folder(path: str) -> StoredCode:
+    """Hot reload: the folder the key names, checked, with its digest; nothing is stored."""
+    try:
+        folder = check_folder(path)
+    except FolderError as exc:
+        raise InvalidParameterValueException(str(exc)) from None
+    sha256_hex, size = await anyio.to_thread.run_sync(folder_digest, folder)
+    return StoredCode(sha256_hex, size, folder=str(folder))
+
+
+async def refreshed(record: FunctionVersion) -> FunctionVersion:
+    """The record with its folder's digest and size as they are now (hot reload), so that
+    GetFunction's CodeSha256 follows every edit; other records as they are."""
+    digest = await folder_now(record.code_folder)
+    if digest is None:
+        return record
+    return msgspec.structs.replace(record, code_sha256_hex=digest[0], code_size=digest[1])
+
+
+async def folder_now(folder: str | None) -> tuple[str, int] | None:
+    """A hot-reload folder's digest (hex) and size as they are now; None without a folder
+    or once it is gone (the record's last ones stand)."""
+    if folder is None:
+        return None
+    return await anyio.to_thread.run_sync(_current_digest, Path(folder))
+
+
+def _current_digest(folder: Path) -> tuple[str, int] | None:
+    return folder_digest(folder) if folder.is_dir() else None
 
 
 async def _s3_package(context: ApiContext, source: CodeSource) -> bytes:

@@ -1,8 +1,9 @@
-"""Real Terraform, one init/apply/plan/destroy cycle for two configurations applied together:
+"""Real Terraform, one init/apply/plan/destroy cycle for the configurations applied together:
 hcl/docs_example.tf, the example of Tarn's Lambda page character for character (only the
-endpoint is the test stack's), and hcl/typical_stack.tf (layer, published function with reserved
+endpoint is the test stack's), hcl/typical_stack.tf (layer, published function with reserved
 concurrency and tags, alias, permission, function URL, event-invoke config with an OnFailure
-queue, DynamoDB stream mapping, log group) on an aliased provider with more endpoints.
+queue, DynamoDB stream mapping, log group) on an aliased provider with more endpoints, and
+hcl/hot_reload.tf (a function whose code is a folder, LocalStack's hot-reload convention).
 """
 
 from __future__ import annotations
@@ -71,6 +72,22 @@ def check_the_typical_stack(stack: Stack, calls: Path) -> None:
     wait_for(streamed, 60, "the DynamoDB stream mapping to hand the new item to the function")
 
 
+HOT_APP = "def handler(event, context):\n    return {value!r}\n"
+
+
+def check_hot_reload(stack: Stack, folder: Path) -> None:
+    """The hot-reload function runs its folder, and the next invokes after an edit run the edit."""
+    client = stack.client()
+
+    def answers(expected: str) -> bool:
+        response = client.invoke(FunctionName="hot-reload", Payload=b"{}")
+        return bool(json.loads(response["Payload"].read()) == expected)
+
+    assert answers("as applied")
+    (folder / "app.py").write_text(HOT_APP.format(value="edited"))
+    wait_for(lambda: answers("edited"), 15, "the hot-reload function to run the edited code")
+
+
 def check_nothing_is_left(stack: Stack) -> None:
     """No function, version, mapping, policy, layer, role, queue, table or log group."""
     client = stack.client()
@@ -95,11 +112,15 @@ def test_the_documented_example_and_a_typical_stack_apply_run_plan_clean_and_des
     write_function_zip(terraform.workdir / "function.zip", docs_calls)
     write_function_zip(terraform.workdir / "orders.zip", orders_calls)
     write_layer_zip(terraform.workdir / "layer.zip")
+    hot_reload = terraform.workdir / "hot_reload"
+    hot_reload.mkdir()
+    (hot_reload / "app.py").write_text(HOT_APP.format(value="as applied"))
     terraform.apply()
 
     check_the_documented_example(terraform.stack, docs_calls)
     check_the_typical_stack(terraform.stack, orders_calls)
-    assert terraform.plan_changes() == ""
+    check_hot_reload(terraform.stack, hot_reload)
+    assert terraform.plan_changes() == "", "an edited hot-reload folder is no drift"
 
     terraform.destroy()
     check_nothing_is_left(terraform.stack)

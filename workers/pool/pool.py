@@ -20,6 +20,7 @@ from anyio.abc import TaskGroup
 from redis.asyncio.client import Pipeline
 
 from bus.archives import CodeError
+from bus.folders import FolderError, check_folder
 from bus.messages import (
     INVOCATION_COMMANDS,
     InvocationCommand,
@@ -45,6 +46,7 @@ from workers.pool.extension import ParametersSecretsExtension
 from workers.pool.held import HeldInvocations
 from workers.pool.layers import ensure_opt, opt_key
 from workers.pool.provisioned import Provisioner
+from workers.pool.reload import Reloads
 from workers.pool.response_streams import RedisResponseSink
 
 log = logging.getLogger("tarn.pool")
@@ -104,6 +106,7 @@ class WarmPool:
         self._idle: dict[Key, list[Environment]] = {}
         self._revisions: dict[tuple[str, str], tuple[str, str]] = {}
         self._unpacking: dict[str, anyio.Lock] = {}
+        self.reloads = Reloads(self._retire_reloaded)
         self._tasks: TaskGroup | None = None
         self._closing = False
 
@@ -132,6 +135,7 @@ class WarmPool:
     async def aclose(self) -> None:
         """Kill every environment; runs shielded after run() was cancelled."""
         self._closing = True
+        self.reloads.close()
         environments = list(self.live)
         self.live.clear()
         self._idle.clear()
@@ -231,9 +235,10 @@ class WarmPool:
 
     async def _start(self, environment: Environment) -> None:
         function = environment.function
-        code_dir = await self._code(function.code_sha256_hex)
-        opt_dir = await self._opt(function.layer_code)
+        code_dir = await self._code(function)
         assert self._tasks is not None, "run() starts the pool's task group"
+        await self.reloads.watch(environment, self._tasks)  # before its code is read
+        opt_dir = await self._opt(function.layer_code)
         await self.extension.listen_on(environment.executor.bind_host)
         await self.extension.honour_port(function.environment or {})
         await environment.start(code_dir, self._tasks, self._forget, opt_dir)
@@ -260,8 +265,15 @@ class WarmPool:
         await self._retire(environment)
         return True
 
-    async def _code(self, sha256_hex: str) -> Path:
-        """The unpacked code; a burst of cold starts fetches and unpacks it once."""
+    async def _code(self, function: FunctionVersion) -> Path:
+        """The unpacked code (a burst of cold starts fetches and unpacks it once), or a
+        hot-reload folder itself, in place."""
+        if function.code_folder is not None:
+            try:
+                return check_folder(function.code_folder)
+            except FolderError as exc:  # removed since it was deployed
+                raise CodeError(str(exc)) from None
+        sha256_hex = function.code_sha256_hex
         return await self._once(
             sha256_hex, lambda: ensure_unpacked(self.blobs, self.settings.code_dir, sha256_hex)
         )
@@ -322,6 +334,7 @@ class WarmPool:
             or environment.sandbox is None  # never started: its code could not be had
             or self._closing
             or self._superseded(environment)
+            or self.reloads.stale(environment)
         ):
             await self._retire(environment)
             return
@@ -336,6 +349,7 @@ class WarmPool:
         """Drop `environment` from the books (also called when its runtime exits)."""
         self.live.discard(environment)
         self.extension.dismiss(environment.session_token)
+        self.reloads.forget(environment)
         idle = self._idle.get(environment.key)
         if idle and environment in idle:
             idle.remove(environment)
@@ -361,8 +375,15 @@ class WarmPool:
         self._revisions[ident] = (function.last_modified, function.revision_id)
         if seen is None:
             return
-        stale = (function.name, function.version, seen[1])
-        for environment in list(self._idle.get(stale, ())):
+        self._stop_idle(list(self._idle.get((function.name, function.version, seen[1]), ())))
+
+    def _retire_reloaded(self) -> None:
+        """Hot reload: idle environments whose folders changed stop now (busy ones at check-in)."""
+        idle = [e for es in self._idle.values() for e in es]
+        self._stop_idle([e for e in idle if self.reloads.stale(e)])
+
+    def _stop_idle(self, environments: list[Environment]) -> None:
+        for environment in environments:
             self._forget(environment)
             if self._tasks is not None:
                 self._tasks.start_soon(environment.stop)

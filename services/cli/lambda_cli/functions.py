@@ -27,7 +27,7 @@ from services.cli.lambda_cli.output import (
     print_table,
     without_metadata,
 )
-from services.cli.lambda_cli.packages import package
+from services.cli.lambda_cli.packages import code_of
 from services.cli.lambda_cli.states import failure, settled
 
 commands = typer.Typer()
@@ -39,6 +39,10 @@ Handler = Annotated[str | None, typer.Option(help="e.g. app.handler, index.handl
 ZipFile = Annotated[Path | None, typer.Option("--zip", help="a zip file to deploy")]
 CodeDir = Annotated[
     Path | None, typer.Option("--code", help="a folder, zipped without what .tarnignore lists")
+]
+Watch = Annotated[
+    bool,
+    typer.Option("--watch", help="with --code: run the folder in place and reload on every change"),
 ]
 Image = Annotated[str | None, typer.Option(help="a container image URI instead of a zip")]
 Env = Annotated[
@@ -63,6 +67,7 @@ def create(
     handler: Handler = None,
     zip_file: ZipFile = None,
     code: CodeDir = None,
+    watch: Watch = False,
     image: Image = None,
     env: Env = None,
     memory: Memory = None,
@@ -74,8 +79,8 @@ def create(
     output: OutputOption = Output.text,
 ) -> None:
     """Create a function and wait until it is Active; prints its ARN and state."""
-    zipped = package(zip_file, code)
-    if (zipped is None) == (image is None):
+    source = code_of(zip_file, code, watch)
+    if (source is None) == (image is None):
         raise CommandFailed("give the code: --zip FILE, --code DIR or --image URI")
     if image is None and (runtime is None or handler is None):
         raise CommandFailed("a zip function needs --runtime and --handler")
@@ -83,7 +88,7 @@ def create(
     if image is not None:
         request |= {"PackageType": "Image", "Code": {"ImageUri": image}}
     else:
-        request["Code"] = {"ZipFile": zipped}
+        request["Code"] = source
     client = Endpoint(endpoint).client("lambda")
     started = time.monotonic()
     client.create_function(FunctionName=name, Publish=publish, **request)
@@ -97,6 +102,7 @@ def update(
     handler: Handler = None,
     zip_file: ZipFile = None,
     code: CodeDir = None,
+    watch: Watch = False,
     image: Image = None,
     env: Env = None,
     memory: Memory = None,
@@ -108,17 +114,17 @@ def update(
     output: OutputOption = Output.text,
 ) -> None:
     """Update a function's code (--zip, --code, --image) and/or its configuration."""
-    zipped = package(zip_file, code)
+    source = code_of(zip_file, code, watch)
     changes = settings(runtime, handler, env, memory, timeout, layer, role)
-    if zipped is None and image is None and not changes:
+    if source is None and image is None and not changes:
         raise CommandFailed("nothing to update: give new code or a setting")
     client = Endpoint(endpoint).client("lambda")
     started = time.monotonic()
     if changes:
         client.update_function_configuration(FunctionName=name, **changes)
         settled(client, name, status_line=output is Output.text)
-    if zipped is not None or image is not None:
-        new_code = {"ZipFile": zipped} if zipped is not None else {"ImageUri": image}
+    if source is not None or image is not None:
+        new_code = source if source is not None else {"ImageUri": image}
         client.update_function_code(FunctionName=name, Publish=publish, **new_code)
     elif publish:
         settled(client, name, status_line=False)

@@ -9,10 +9,10 @@ import typer
 
 from services.cli.lambda_cli.endpoint import DEFAULT_ENDPOINT, Endpoint
 from services.cli.lambda_cli.failures import CommandFailed
-from services.cli.lambda_cli.functions import CodeDir, ZipFile
+from services.cli.lambda_cli.functions import CodeDir, Watch, ZipFile
 from services.cli.lambda_cli.options import EndpointUrl, OutputOption, split_list
 from services.cli.lambda_cli.output import Output, print_fields, print_json, without_metadata
-from services.cli.lambda_cli.packages import package
+from services.cli.lambda_cli.packages import code_of
 
 commands = typer.Typer()
 
@@ -26,6 +26,7 @@ def publish_layer(
     name: Annotated[str, typer.Option("--name", "-n", help="the layer's name")],
     zip_file: ZipFile = None,
     code: CodeDir = None,
+    watch: Watch = False,
     runtimes: Annotated[
         list[str] | None,
         typer.Option(help="compatible runtimes, repeatable or comma-separated"),
@@ -35,10 +36,10 @@ def publish_layer(
     output: OutputOption = Output.text,
 ) -> None:
     """Publish a layer version; prints its ARN for `create --layer`."""
-    zipped = package(zip_file, code)
-    if zipped is None:
+    content = code_of(zip_file, code, watch)
+    if content is None:
         raise CommandFailed("give the layer's content: --zip FILE or --code DIR")
-    request: dict[str, object] = {"LayerName": name, "Content": {"ZipFile": zipped}}
+    request: dict[str, object] = {"LayerName": name, "Content": content}
     if runtimes:
         request["CompatibleRuntimes"] = split_list(runtimes)
     if description:

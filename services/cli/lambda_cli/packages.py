@@ -1,5 +1,6 @@
-"""Deployment packages from the command line: a zip file as it is, or a folder zipped on the
-fly without what its `.tarnignore` excludes (gitignore patterns)."""
+"""Deployment packages from the command line: a zip file as it is, a folder zipped on the
+fly without what its `.tarnignore` excludes (gitignore patterns), or, with `--watch`, the
+folder itself, run in place and reloaded on every change (the hot-reload bucket convention)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,23 @@ import pathspec
 from services.cli.lambda_cli.failures import CommandFailed
 
 IGNORE_FILE = ".tarnignore"
+# The stack's TARN_HOT_RELOAD_BUCKET, when it is not the default.
+HOT_RELOAD_BUCKET = "hot-reload"
 # Never part of a function, whatever the folder's own list says.
 ALWAYS_IGNORED = [".git/", IGNORE_FILE]
+
+
+def code_of(zip_file: Path | None, folder: Path | None, watch: bool) -> dict[str, object] | None:
+    """The request's Code (or a layer's Content) the options name, or None when none is given."""
+    if not watch:
+        zipped = package(zip_file, folder)
+        return None if zipped is None else {"ZipFile": zipped}
+    if folder is None or zip_file is not None:
+        raise CommandFailed("--watch runs a folder in place: give --code DIR (not --zip)")
+    if not folder.is_dir():
+        raise CommandFailed(f"{folder}: no such folder")
+    bucket = os.environ.get("TARN_HOT_RELOAD_BUCKET") or HOT_RELOAD_BUCKET
+    return {"S3Bucket": bucket, "S3Key": str(folder.resolve())}
 
 
 def package(zip_file: Path | None, folder: Path | None) -> bytes | None:

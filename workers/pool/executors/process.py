@@ -167,6 +167,10 @@ class ProcessExecutor:
         }
         for name, paths in layers.items():  # RUBYLIB, GEM_PATH, CLASSPATH: the layers only
             defaults.setdefault(name, ":".join(paths))
+        if spec.function.hot_reload_folders:
+            # Hot reload: never write into the user's folders; a .pyc written there would also
+            # outlive an edit made within the same second at the same size.
+            defaults["PYTHONDONTWRITEBYTECODE"] = "1"
         return environment_variables(defaults, reserved, spec.function, spec.endpoint_url)
 
     async def aclose(self) -> None:
