@@ -189,6 +189,8 @@ def serve(function: LocalFunction, port: int, watch: bool) -> None:
         anyio.run(serve_function, function, settings, port, watch)
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the port is taken, most likely
+        raise SystemExit(f"tarn: cannot serve on 127.0.0.1:{port}: {exc}") from None
 
 
 def _settings() -> Settings:

@@ -131,14 +131,19 @@ async def serve_function(
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_stop_on_signal, stop)
             if watch:
-                tasks.start_soon(watch_folders, function.watched, invoker.reload)
+                tasks.start_soon(watch_folders, function.watched, invoker.reload, stop)
             say(
                 f"serving {function.name} ({function.handler}, {function.runtime}) on "
                 f"http://127.0.0.1:{port}/2015-03-31/functions/{function.name}/invocations"
                 + (", reloading on changes" if watch else "")
             )
-            await serve(InvokeApi(invoker, tasks), config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-            tasks.cancel_scope.cancel()
+            async with anyio.create_task_group() as events:  # Event invocations run here
+                try:
+                    app = InvokeApi(invoker, events)
+                    await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+                finally:
+                    stop.set()  # the watcher and the signal receiver end with it
+                    events.cancel_scope.cancel()
 
 
 async def _stop_on_signal(stop: anyio.Event) -> None:

@@ -11,18 +11,23 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+import anyio
+
 # A burst of saves (an editor's, a `git checkout`'s) closes after this long without a change...
 STEP_MS = 50
 # ...or after this long whatever happens, so a stream of writes still reloads now and then.
 DEBOUNCE_MS = 1_600
 
 
-async def watch_folders(folders: Sequence[Path], on_change: Callable[[], Awaitable[None]]) -> None:
-    """Call `on_change` after each burst of changes under `folders`, until cancelled."""
+async def watch_folders(
+    folders: Sequence[Path], on_change: Callable[[], Awaitable[None]], stop: anyio.Event
+) -> None:
+    """Call `on_change` after each burst of changes under `folders`, until `stop` is set
+    (watchfiles ends its watching thread then; cancelling it mid-wait leaves it running)."""
     from watchfiles import awatch
 
     roots = [str(folder.resolve()) for folder in folders]
-    async for changes in awatch(*roots, step=STEP_MS, debounce=DEBOUNCE_MS):
+    async for changes in awatch(*roots, step=STEP_MS, debounce=DEBOUNCE_MS, stop_event=stop):
         changed = sorted({Path(path).name for _, path in changes})
         shown = ", ".join(changed[:3]) + (
             f" and {len(changed) - 3} more" if len(changed) > 3 else ""
