@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from services.cli import build as build_cli
 from services.cli import run as run_cli
 from services.cli.lambda_cli import app as lambda_app
 from services.cli.lambda_cli.failures import run_reporting_failures
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(lambda_app, name="lambda")
 app.command(name="run", epilog=run_cli.EXAMPLE, no_args_is_help=False)(run_cli.run)
+app.command(name="build", epilog=build_cli.EXAMPLE)(build_cli.build)
 
 
 class Executor(StrEnum):

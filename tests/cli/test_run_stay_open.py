@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,7 @@ class StayOpen:
         return self.log.read_text().count("changed: reloading")
 
 
+@contextmanager
 def stay_open(folder: Path, *args: str) -> Iterator[StayOpen]:
     port = free_port()
     log = folder.parent / f"{folder.name}.log"
@@ -82,7 +84,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StayOpen]:
     folder = tmp_path_factory.mktemp("stay-open") / "fn"
     folder.mkdir()
     (folder / "app.py").write_text(APP)
-    yield from stay_open(folder, "--stay-open", "app.handler")
+    with stay_open(folder, "--stay-open", "app.handler") as running:
+        yield running
 
 
 def test_the_aws_cli_invokes_it_unsigned(server: StayOpen, tmp_path: Path) -> None:
@@ -144,7 +147,7 @@ def test_watch_reloads_on_a_change_and_a_burst_of_saves_is_one_reload(tmp_path: 
     folder = tmp_path / "fn"
     folder.mkdir()
     (folder / "app.py").write_text(APP)
-    for running in stay_open(folder, "--watch", "app.handler"):
+    with stay_open(folder, "--watch", "app.handler") as running:
         assert running.invoke({}).json()["version"] == 1
         for save in range(20):
             (folder / "app.py").write_text(APP.replace("VERSION = 1", f"VERSION = {save + 2}"))

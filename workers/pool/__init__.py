@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+# Loaded first: interpreters and the process executor import each other, in this order only.
+import workers.pool.executors  # noqa: F401
+
 if TYPE_CHECKING:
     from workers.pool.pool import WarmPool
 

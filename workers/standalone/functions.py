@@ -139,3 +139,15 @@ def _runtime_of(family: str) -> str:
     shown = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
     major = shown.lstrip("v").split(".")[0]
     return f"nodejs{major}.x" if major in NODE_MAJORS else FALLBACK_NODE
+
+
+def guess_build_runtime(code: Path) -> str:
+    """The runtime a folder's dependency list is for: requirements.txt Python, package.json
+    Node.js."""
+    if (code / "requirements.txt").is_file():
+        return python_runtime()
+    if (code / "package.json").is_file():
+        return _runtime_of("nodejs")
+    raise ConfigurationError(
+        f"{code} has no requirements.txt or package.json; name the runtime with --runtime"
+    )
