@@ -139,7 +139,7 @@ def local_function(
         timeout_s=timeout or functions.DEFAULT_TIMEOUT_S,
         memory_mb=memory or functions.DEFAULT_MEMORY_MB,
         name=name or functions.DEFAULT_NAME,
-        version=version or functions.LATEST,
+        version=version or functions.DEFAULT_VERSION,
     )
 
 

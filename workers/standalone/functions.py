@@ -18,6 +18,7 @@ from pathlib import Path
 from bus.records import LATEST, FunctionVersion
 
 DEFAULT_NAME = "test"
+DEFAULT_VERSION = LATEST
 DEFAULT_TIMEOUT_S = 300
 DEFAULT_MEMORY_MB = 1536
 # The handler docker-lambda runs when none is given, per language.
@@ -53,7 +54,7 @@ class LocalFunction:
     timeout_s: int = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     name: str = DEFAULT_NAME
-    version: str = LATEST
+    version: str = DEFAULT_VERSION
     executor: str = "process"
 
     def version_record(self, region: str, account_id: str) -> FunctionVersion:

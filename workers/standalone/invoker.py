@@ -182,7 +182,10 @@ class LocalInvoker:
             self._merged = None
 
 
-async def run_once(function: LocalFunction, settings: Settings, payload: bytes) -> Invoked:
-    """One invocation in a fresh environment, stopped afterwards; the log goes to stderr."""
-    async with LocalInvoker(function, settings, sys.stderr.buffer) as invoker:
+async def run_once(
+    function: LocalFunction, settings: Settings, payload: bytes, echo: BinaryIO | None = None
+) -> Invoked:
+    """One invocation in a fresh environment, stopped afterwards; the log goes to `echo`
+    (default: stderr) as it comes."""
+    async with LocalInvoker(function, settings, echo or sys.stderr.buffer) as invoker:
         return await invoker.invoke(payload)
