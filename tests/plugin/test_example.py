@@ -53,7 +53,8 @@ def test_the_plugin_is_registered_and_light() -> None:
     assert project["entry-points"]["pytest11"] == {"tarn": "tarn_pytest.plugin"}
     probe = (
         "import sys, tarn_pytest.plugin, tarn_pytest\n"
-        "heavy = {'boto3', 'botocore', 'redis', 'services.cli', 'workers.pool'} & set(sys.modules)\n"
+        "heavy = {'boto3', 'botocore', 'redis', 'services.cli', 'workers.pool'}\n"
+        "heavy &= set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     done = subprocess.run(
