@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,8 @@ def invoke_local(
     function = replace(function, executor=executor)
     payload = event if isinstance(event, bytes) else json.dumps(event or {}).encode()
     echo = io.BytesIO()
-    call = (run_once, function, Settings.from_env(), payload, echo)
-    invoked = _in_thread(*call) if _loop_running() else anyio.run(*call)
+    call = partial(run_once, function, Settings.from_env(), payload, echo)
+    invoked = _in_thread(call) if _loop_running() else anyio.run(call)
     log = echo.getvalue().decode(errors="replace")
     sys.stderr.write(log)
     outcome = invoked.outcome
@@ -89,14 +92,14 @@ def _loop_running() -> bool:
     return True
 
 
-def _in_thread(*call: Any) -> Any:
+def _in_thread(call: Callable[[], Awaitable[T]]) -> T:
     """From an async test: its own event loop, in a thread of its own."""
     from concurrent.futures import ThreadPoolExecutor
 
     import anyio
 
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(anyio.run, *call).result()
+        return pool.submit(anyio.run, call).result()
 
 
 def _decoded(raw: bytes) -> Any:

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 import anyio
+import msgspec
 from anyio.abc import TaskGroup
 
 from bus.messages import InvokeFunction
@@ -76,9 +77,7 @@ class LocalInvoker:
         self.settings = settings
         self.echo = echo
         self.record: FunctionVersion = function.version_record(settings.region, settings.account_id)
-        self.executor: Executor = make_executor(
-            "docker" if function.executor == "docker" else "process", settings
-        )
+        self.executor = _executor(function, settings)
         self._environment: Environment | None = None
         self._merged: Path | None = None  # several layers merged, made anew per environment
         self._lock = anyio.Lock()
@@ -180,6 +179,17 @@ class LocalInvoker:
         if self._merged is not None:
             shutil.rmtree(self._merged, ignore_errors=True)
             self._merged = None
+
+
+def _executor(function: LocalFunction, settings: Settings) -> Executor:
+    if function.executor != "docker":
+        return make_executor("process", settings)
+    from workers.docker.engine import stack_id
+
+    # Labelled apart from a `tarn up` on the same data dir, which removes its stack's
+    # containers when it starts.
+    own = msgspec.structs.replace(settings, stack_id=f"{stack_id(settings)}-run")
+    return make_executor("docker", own)
 
 
 async def run_once(
