@@ -41,7 +41,7 @@ def run(
     handler: Annotated[
         str | None,
         typer.Argument(
-            envvar="AWS_LAMBDA_FUNCTION_HANDLER",
+            envvar=["AWS_LAMBDA_FUNCTION_HANDLER", "_HANDLER"],
             help="module.function (default: docker-lambda's for the runtime)",
             show_default=False,
         ),
@@ -151,14 +151,16 @@ def _with_executor(function: LocalFunction, executor: RunExecutor) -> LocalFunct
 
 def event_payload(event: str | None, use_stdin: bool) -> bytes:
     """The event: `-` (or DOCKER_LAMBDA_USE_STDIN) reads stdin; an argument that is not JSON
-    but names a file, that file; else the argument itself; nothing: `{}`."""
+    but names a file, that file; else the argument itself; nothing (or only spaces): `{}`."""
     if event == STDIN or (event is None and use_stdin):
-        return sys.stdin.buffer.read()
-    if event is None:
-        return b"{}"
-    if not event.lstrip().startswith(("{", "[", '"')) and Path(event).is_file():
-        return Path(event).read_bytes()
-    return event.encode()
+        payload = sys.stdin.buffer.read()
+    elif event is None:
+        payload = b""
+    elif not event.lstrip().startswith(("{", "[", '"')) and Path(event).is_file():
+        payload = Path(event).read_bytes()
+    else:
+        payload = event.encode()
+    return payload if payload.strip() else b"{}"  # no event is `{}`, as Invoke makes it
 
 
 def run_once(function: LocalFunction, payload: bytes) -> int:
@@ -183,12 +185,15 @@ def serve(function: LocalFunction, port: int, watch: bool) -> None:
     import anyio
 
     from workers.standalone.invoke_api import serve_function
+    from workers.standalone.invoker import UnsupportedFunction
 
     settings = _settings()
     try:
         anyio.run(serve_function, function, settings, port, watch)
     except KeyboardInterrupt:
         pass
+    except UnsupportedFunction as exc:
+        raise SystemExit(f"tarn: {exc}") from None
     except OSError as exc:  # the port is taken, most likely
         raise SystemExit(f"tarn: cannot serve on 127.0.0.1:{port}: {exc}") from None
 

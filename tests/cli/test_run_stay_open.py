@@ -58,14 +58,16 @@ class StayOpen:
 
 
 @contextmanager
-def stay_open(folder: Path, *args: str) -> Iterator[StayOpen]:
+def stay_open(folder: Path, *args: str, **env: str) -> Iterator[StayOpen]:
+    """`tarn run ARGS` on a free port (DOCKER_LAMBDA_API_PORT), until the test ends."""
     port = free_port()
     log = folder.parent / f"{folder.name}.log"
+    env |= {"DOCKER_LAMBDA_API_PORT": str(port), "PYTHONPATH": str(Path(__file__).parents[2])}
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "run", "--port", str(port), *args],
+            [sys.executable, "-m", "services.cli", "run", *args],
             cwd=folder,
-            env=run_env(PYTHONPATH=str(Path(__file__).parents[2])),
+            env=run_env(**env),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -84,7 +86,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StayOpen]:
     folder = tmp_path_factory.mktemp("stay-open") / "fn"
     folder.mkdir()
     (folder / "app.py").write_text(APP)
-    with stay_open(folder, "--stay-open", "app.handler") as running:
+    # docker-lambda's variables: stay open, with this handler
+    with stay_open(folder, DOCKER_LAMBDA_STAY_OPEN="1", _HANDLER="app.handler") as running:
         yield running
 
 
@@ -152,7 +155,7 @@ def test_watch_reloads_on_a_change_and_a_burst_of_saves_is_one_reload(tmp_path: 
         for save in range(20):
             (folder / "app.py").write_text(APP.replace("VERSION = 1", f"VERSION = {save + 2}"))
         wait_for(lambda: running.reloads() >= 1, 10, "a reload")
-        time.sleep(0.3)  # a second reload, if the burst were split, would come by now
+        time.sleep(0.5)  # a second reload, if the burst were split, would come by now
         assert running.reloads() == 1, running.log.read_text()
         assert running.invoke({}).json() | {"event": None} == {
             "count": 1,

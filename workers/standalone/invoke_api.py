@@ -22,7 +22,7 @@ from anyio.abc import TaskGroup
 
 from bus.settings import Settings
 from workers.standalone.functions import LocalFunction
-from workers.standalone.invoker import LocalInvoker
+from workers.standalone.invoker import LocalInvoker, UnsupportedFunction
 from workers.standalone.watching import watch_folders
 
 Scope = MutableMapping[str, Any]
@@ -74,7 +74,11 @@ class InvokeApi:
             return
         tail = headers.get("x-amz-log-type") == "Tail"
         context = headers.get("x-amz-client-context")
-        invoked = await self.invoker.invoke(body, client_context=context, log_tail=tail)
+        try:
+            invoked = await self.invoker.invoke(body, client_context=context, log_tail=tail)
+        except UnsupportedFunction as exc:  # e.g. the runtime's image went away
+            await _error(send, 500, "ServiceException", str(exc))
+            return
         outcome = invoked.outcome
         extra = [
             (b"x-amzn-requestid", invoked.request_id.encode()),
@@ -87,7 +91,10 @@ class InvokeApi:
         await _respond(send, 200, outcome.payload, extra)
 
     async def _invoke_async(self, body: bytes) -> None:
-        await self.invoker.invoke(body)
+        try:
+            await self.invoker.invoke(body)
+        except UnsupportedFunction as exc:
+            say(f"the Event invocation could not run: {exc}")
 
 
 async def _body(receive: Receive) -> bytes:

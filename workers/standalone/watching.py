@@ -14,7 +14,7 @@ from pathlib import Path
 import anyio
 
 # A burst of saves (an editor's, a `git checkout`'s) closes after this long without a change...
-STEP_MS = 50
+STEP_MS = 100
 # ...or after this long whatever happens, so a stream of writes still reloads now and then.
 DEBOUNCE_MS = 1_600
 
