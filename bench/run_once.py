@@ -1,8 +1,8 @@
 """`tarn run` benchmark: the wall time of a one-shot run of a Python hello world (as hyperfine
 would time it: the whole command, interpreter start to exit), and the latency of warm invokes
-of a stay-open function.
+of a stay-open function, and how soon `--watch` answers with code just written.
 
-    python -m bench.run_once [--runs 10] [--invokes 200] [--executor process|docker]
+    python -m bench.run_once [--runs 10] [--invokes 200] [--reloads 5] [--executor docker]
 
 Writes bench/results/run_once-<executor>.json. Medians, because this 2-core machine is noisy.
 Docker runs need the runtime image (TARN_IMAGE_OVERRIDES may name a stand-in).
@@ -64,13 +64,16 @@ def one_shot(folder: Path, runs: int, runtime: list[str]) -> tuple[list[float], 
     return timings, cpu
 
 
-def stay_open(folder: Path, invokes: int, runtime: list[str]) -> list[float]:
-    """Seconds per warm invoke of a stay-open function, one client, keep-alive."""
+def stay_open(
+    folder: Path, invokes: int, runtime: list[str], reloads: int
+) -> tuple[list[float], list[float]]:
+    """Seconds per warm invoke of a stay-open function (one client, keep-alive), and from a
+    file write to the first answer of the new code (`--watch`)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        tarn("run", "--stay-open", "--port", str(port), *runtime, "app.handler"),
+        tarn("run", "--watch", "--port", str(port), *runtime, "app.handler"),
         cwd=folder,
         env=environment(),
         stderr=subprocess.DEVNULL,
@@ -84,10 +87,24 @@ def stay_open(folder: Path, invokes: int, runtime: list[str]) -> list[float]:
                 started = time.perf_counter()
                 client.post(url, content=b'{"name": "bench"}').raise_for_status()
                 timings.append(time.perf_counter() - started)
-            return timings
+            return timings, [_reload(client, url, folder, n) for n in range(reloads)]
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _reload(client: httpx.Client, url: str, folder: Path, n: int) -> float:
+    """Seconds from writing version `n` of the code to the first invoke that answers with it."""
+    time.sleep(0.5)  # apart from the previous burst
+    wanted = f"v{n}"
+    started = time.perf_counter()
+    (folder / "app.py").write_text(HELLO.replace("event.get('name', 'world')", repr(wanted)))
+    deadline = started + 30
+    while time.perf_counter() < deadline:
+        if client.post(url, content=b"{}").json() == {"hello": wanted}:
+            return time.perf_counter() - started
+        time.sleep(0.005)
+    raise SystemExit("the new code did not answer within 30 s")
 
 
 def _wait_until_serving(client: httpx.Client, url: str, process: subprocess.Popen[bytes]) -> None:
@@ -116,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--invokes", type=int, default=200)
+    parser.add_argument("--reloads", type=int, default=5)
     parser.add_argument("--executor", default="process", choices=["process", "docker"])
     parser.add_argument("--runtime", default="", help="e.g. python3.12 (default: guessed)")
     args = parser.parse_args()
@@ -124,11 +142,13 @@ def main() -> None:
         folder = Path(scratch)
         (folder / "app.py").write_text(HELLO)
         wall, cpu = one_shot(folder, args.runs, runtime)
+        warm, reloads = stay_open(folder, args.invokes, runtime, args.reloads)
         result = {
             "executor": args.executor,
             "one_shot_wall": summary(wall),
             "one_shot_cpu": summary(cpu),
-            "stay_open_warm_invoke": summary(stay_open(folder, args.invokes, runtime)),
+            "stay_open_warm_invoke": summary(warm),
+            "watch_reload": summary(reloads),
             "runs": args.runs,
             "invokes": args.invokes,
             "load_average": os.getloadavg()[0],
