@@ -30,6 +30,8 @@ PIP_OPTIONS = ("--disable-pip-version-check", "--no-input", "--root-user-action=
 NPM_OPTIONS = ("--omit=dev", "--no-audit", "--no-fund")
 # Where the folder being built is mounted in a build container: the runtime's task root.
 TASK_ROOT = "/var/task"
+# Where this machine's pip is lent to a build container whose image has none (pure Python).
+LENT_PIP = "/var/tarn-pip"
 
 
 class BuildError(Exception):
@@ -60,7 +62,7 @@ async def install(
         script = container_script(function)
         status = await install_in_image(function, folder, settings, script, output)
         if status != 0:
-            raise BuildError(f"the build container ended with status {status}")
+            raise BuildError(f"the build container ({script}) ended with status {status}")
         return True
     command = local_command(function.runtime, folder)
     status = await _stream(command, folder, output)
@@ -93,7 +95,8 @@ def container_script(function: LocalFunction) -> str:
     if language(function.runtime) == "nodejs":
         return f"npm install {' '.join(NPM_OPTIONS)}"
     options = " ".join(PIP_OPTIONS)
-    return f"python3 -m pip install -r {REQUIREMENTS} --target {TASK_ROOT} {options}"
+    lend = f"python3 -c 'import pip' 2>/dev/null || export PYTHONPATH={LENT_PIP}"
+    return f"{lend}; python3 -m pip install -r {REQUIREMENTS} --target {TASK_ROOT} {options}"
 
 
 def _has_pip(python: str) -> bool:

@@ -23,8 +23,24 @@ from workers.docker.images import (
     platform,
 )
 from workers.docker.sandboxes import DockerSandbox
-from workers.standalone.builds import TASK_ROOT, BuildError
+from workers.standalone.builds import LENT_PIP, TASK_ROOT, BuildError
 from workers.standalone.functions import LocalFunction
+
+# The host's package indexes and proxies, which a build inside a container needs as much.
+FORWARDED = (
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_TRUSTED_HOST",
+    "npm_config_registry",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
+CERTIFICATES = ("PIP_CERT", "NODE_EXTRA_CA_CERTS")
+CA_DIR = "/var/tarn-ca"
 
 
 async def install_in_image(
@@ -63,15 +79,30 @@ async def install_in_image(
 
 
 def _config(image: str, folder: Path, script: str) -> dict[str, Any]:
+    binds = [f"{folder.resolve()}:{TASK_ROOT}:rw", _lent_pip()]
+    # Caches of pip and npm in the container's /tmp: the user has no home there.
+    env = {"HOME": "/tmp", "npm_config_cache": "/tmp/.npm", "PIP_CACHE_DIR": "/tmp/.pip"}
+    env |= {name: os.environ[name] for name in FORWARDED if os.environ.get(name)}
+    for name in CERTIFICATES:  # the host's CA bundle (a proxy's), where pip and npm look
+        bundle = os.environ.get(name)
+        if bundle and Path(bundle).is_file():
+            binds.append(f"{Path(bundle).resolve()}:{CA_DIR}/{name}:ro")
+            env[name] = f"{CA_DIR}/{name}"
     return {
         "Image": image,
         "Entrypoint": ["/bin/sh", "-c"],
         "Cmd": [script],
         "WorkingDir": TASK_ROOT,
         "User": f"{os.getuid()}:{os.getgid()}",
-        # Caches of pip and npm in the container's /tmp: the user has no home there.
-        "Env": ["HOME=/tmp", "npm_config_cache=/tmp/.npm", "PIP_CACHE_DIR=/tmp/.pip"],
+        "Env": [f"{name}={value}" for name, value in env.items()],
         "AttachStdout": True,
         "AttachStderr": True,
-        "HostConfig": {"Binds": [f"{folder.resolve()}:{TASK_ROOT}:rw"], "Init": True},
+        "HostConfig": {"Binds": binds, "Init": True},
     }
+
+
+def _lent_pip() -> str:
+    """This machine's pip, read-only, for an image without one (the script uses it then)."""
+    import pip
+
+    return f"{Path(pip.__file__).parent}:{LENT_PIP}/pip:ro"
