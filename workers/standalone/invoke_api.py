@@ -13,6 +13,7 @@ import base64
 import json
 import re
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -75,7 +76,7 @@ class InvokeApi:
         tail = headers.get("x-amz-log-type") == "Tail"
         context = headers.get("x-amz-client-context")
         try:
-            invoked = await self.invoker.invoke(body, client_context=context, log_tail=tail)
+            invoked = await self.invoker.invoke(body, client_context=context)
         except UnsupportedFunction as exc:  # e.g. the runtime's image went away
             await _error(send, 500, "ServiceException", str(exc))
             return
@@ -127,8 +128,9 @@ async def serve_function(
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
+    # Bound before the line that says so (a client may go at once); Hypercorn owns it then.
     config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
+    config.bind = [f"fd://{_listen(port).detach()}"]
     config.accesslog = None
     config.loglevel = "WARNING"  # our own line says where it serves
     config.keep_alive_timeout = float(function.timeout_s + 5)  # outlasts the longest call
@@ -151,6 +153,19 @@ async def serve_function(
                 finally:
                     stop.set()  # the watcher and the signal receiver end with it
                     events.cancel_scope.cancel()
+
+
+def _listen(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:`port`; OSError if the port is taken."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", port))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
 
 
 async def _stop_on_signal(stop: anyio.Event) -> None:

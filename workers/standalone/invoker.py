@@ -82,7 +82,6 @@ class LocalInvoker:
         self._merged: Path | None = None  # several layers merged, made anew per environment
         self._lock = anyio.Lock()
         self._tasks: TaskGroup | None = None
-        self.started = 0  # environments started so far (one per cold start)
 
     async def __aenter__(self) -> LocalInvoker:
         self._tasks = await anyio.create_task_group().__aenter__()
@@ -101,9 +100,7 @@ class LocalInvoker:
         self._tasks.cancel_scope.cancel()
         await self._tasks.__aexit__(exc_type, exc, traceback)
 
-    async def invoke(
-        self, payload: bytes, *, client_context: str | None = None, log_tail: bool = False
-    ) -> Invoked:
+    async def invoke(self, payload: bytes, *, client_context: str | None = None) -> Invoked:
         """Run one event (after any running one); UnsupportedFunction if it cannot run here."""
         request_id = str(uuid.uuid4())
         command = InvokeFunction(
@@ -113,7 +110,6 @@ class LocalInvoker:
             reply_to="",
             invoked_arn=self.record.arn,
             client_context=client_context,
-            log_tail=log_tail,
         )
         async with self._lock:
             environment = self._environment
@@ -157,7 +153,6 @@ class LocalInvoker:
         code = self.function.code.resolve()
         await environment.start(code, self._tasks, self._ended, self._opt_dir())
         self._environment = environment
-        self.started += 1
 
     def _ended(self, environment: Environment) -> None:
         if self._environment is environment:
