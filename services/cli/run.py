@@ -42,6 +42,7 @@ def run(
         str | None,
         typer.Argument(
             envvar=["AWS_LAMBDA_FUNCTION_HANDLER", "_HANDLER"],
+            metavar="HANDLER",
             help="module.function (default: docker-lambda's for the runtime)",
             show_default=False,
         ),
@@ -50,7 +51,7 @@ def run(
         str | None,
         typer.Argument(
             envvar="AWS_LAMBDA_EVENT_BODY",
-            metavar="[EVENT | FILE | -]",
+            metavar="EVENT | FILE | -",
             help="the event as JSON, a file holding it, or - for stdin (default {})",
             show_default=False,
         ),
@@ -83,14 +84,20 @@ def run(
     ] = False,
     stay_open: Annotated[
         bool,
-        typer.Option(envvar="DOCKER_LAMBDA_STAY_OPEN", help="serve the Invoke API until Ctrl-C"),
+        typer.Option(
+            "--stay-open",
+            envvar="DOCKER_LAMBDA_STAY_OPEN",
+            help="serve the Invoke API until Ctrl-C",
+        ),
     ] = False,
     port: Annotated[
         int, typer.Option(envvar="DOCKER_LAMBDA_API_PORT", help="the Invoke API's port")
     ] = DEFAULT_PORT,
     watch: Annotated[
         bool,
-        typer.Option(envvar="DOCKER_LAMBDA_WATCH", help="reload on changes (implies --stay-open)"),
+        typer.Option(
+            "--watch", envvar="DOCKER_LAMBDA_WATCH", help="reload on changes (implies --stay-open)"
+        ),
     ] = False,
 ) -> None:
     """Run a function from a folder without a stack: once, or as a stay-open Invoke API."""
