@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -163,3 +164,9 @@ def test_watch_reloads_on_a_change_and_a_burst_of_saves_is_one_reload(tmp_path: 
             "event": None,
             "custom": None,
         }
+        # The same size, saved within the same second: no stale .pyc answers.
+        saved = (folder / "app.py").stat()
+        (folder / "app.py").write_text(APP.replace("VERSION = 1", "VERSION = 22"))
+        os.utime(folder / "app.py", ns=(saved.st_atime_ns, saved.st_mtime_ns))
+        wait_for(lambda: running.reloads() == 2, 10, "the second reload")
+        assert running.invoke({}).json()["version"] == 22

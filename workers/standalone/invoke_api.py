@@ -10,6 +10,7 @@ A bare ASGI callable on Hypercorn: one function needs no framework.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import signal
@@ -125,6 +126,8 @@ async def serve_function(
     function: LocalFunction, settings: Settings, port: int, watch: bool
 ) -> None:
     """Serve the function's Invoke API on 127.0.0.1:`port` until SIGINT or SIGTERM."""
+    if watch:
+        function = without_bytecode_cache(function)
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
@@ -153,6 +156,14 @@ async def serve_function(
                 finally:
                     stop.set()  # the watcher and the signal receiver end with it
                     events.cancel_scope.cancel()
+
+
+def without_bytecode_cache(function: LocalFunction) -> LocalFunction:
+    """Python checks a cached .pyc by its source's size and mtime in whole seconds: a module
+    saved twice within a second at the same size would reload as it was. Not writing them
+    while watching keeps every reload true (a function's own setting wins)."""
+    environment = {"PYTHONDONTWRITEBYTECODE": "1", **function.environment}
+    return dataclasses.replace(function, environment=environment)
 
 
 def _listen(port: int) -> socket.socket:
