@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import run_tarn
+from tests.conftest import RUNTIMES_DIR
+from workers.pool.interpreters import python_for
 
 HELLO = """\
 import os
@@ -30,10 +34,11 @@ def handler(event, context):
 
 
 def run_env(**extra: str) -> dict[str, str]:
-    """The test's environment without TARN_, AWS_ or DOCKER_LAMBDA_ settings of its own."""
+    """The test's environment without TARN_, AWS_ or DOCKER_LAMBDA_ settings of its own; the
+    process executor's prepared runtimes are the test sessions' shared ones."""
     prefixes = ("TARN_", "AWS_", "DOCKER_LAMBDA_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    return env | extra
+    return env | {"TARN_RUNTIMES_DIR": str(RUNTIMES_DIR)} | extra
 
 
 def tarn_run(
@@ -116,6 +121,16 @@ def test_layers_from_folders_are_the_functions_opt(tmp_path: Path) -> None:
     done = tarn_run(code, "--layer", str(layer.parent), "app.handler")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == "the layer"
+
+
+def test_docker_lambdas_python38_runs_on_python_38_where_it_is_installed(tmp_path: Path) -> None:
+    """`lambci/lambda:python3.8` translated: Python 3.8 has only awslambdaric 2.x."""
+    if python_for("3.8") is None:
+        pytest.skip("Python 3.8 is not installed here")
+    folder = function(tmp_path, "import sys\n\ndef handler(e, c):\n    return sys.version[:3]\n")
+    done = tarn_run(folder, "--runtime", "python3.8", "app.handler")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == "3.8"
 
 
 def test_run_without_a_handler_file_says_what_is_missing(tmp_path: Path) -> None:
