@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from services.cli import build as build_cli
+from services.cli import run as run_cli
 from services.cli.lambda_cli import app as lambda_app
 from services.cli.lambda_cli.failures import run_reporting_failures
 
@@ -19,6 +21,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(lambda_app, name="lambda")
+app.command(name="run", epilog=run_cli.EXAMPLE, no_args_is_help=False)(run_cli.run)
+app.command(name="build", epilog=build_cli.EXAMPLE)(build_cli.build)
 
 
 class Executor(StrEnum):

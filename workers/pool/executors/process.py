@@ -43,11 +43,16 @@ READ_SIZE = 65_536
 # awslambdaric polls from a new thread pool per event when AWS_EXECUTION_ENV names
 # python3.12+ (so that signal handlers run while idle); that costs ~0.2 ms per invocation
 # and nearly halves throughput, and a sandbox here is only ever ended with SIGKILL.
+# awslambdaric 2.x (the last for Python 3.8 and older) makes its client itself.
 PYTHON_LAUNCHER = """\
 import os, sys
 from awslambdaric import bootstrap
 from awslambdaric.lambda_runtime_client import LambdaRuntimeClient
-bootstrap.run(sys.argv[1], LambdaRuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"]))
+address = os.environ["AWS_LAMBDA_RUNTIME_API"]
+if bootstrap.run.__code__.co_argcount == 3:
+    bootstrap.run(os.environ["LAMBDA_TASK_ROOT"], sys.argv[1], address)
+else:
+    bootstrap.run(sys.argv[1], LambdaRuntimeClient(address))
 """
 
 
