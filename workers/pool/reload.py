@@ -10,12 +10,13 @@ invoke starts an environment on the new code. Nothing is copied or unpacked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 from watchfiles import Change, DefaultFilter, awatch
+from watchfiles.main import FileChange
 
 from bus.folders import IGNORED_DIRS
 
@@ -40,8 +41,6 @@ class Reloads:
         self._users: dict[str, set[Environment]] = {}
         self._stops: dict[str, anyio.Event] = {}
         self.count = 0  # reloads so far (tests and the benchmark read it)
-        # Directories of the code are watched; tools' caches are not (bus/folders.py).
-        self._filter = DefaultFilter(ignore_dirs=sorted(IGNORED_DIRS))
 
     async def watch(self, environment: Environment, tasks: TaskGroup) -> None:
         """Before `environment` starts: its folders watched, their generation noted."""
@@ -82,14 +81,7 @@ class Reloads:
         # so that watches never starve other work of threads.
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens += 1
-        changes = awatch(
-            folder,
-            watch_filter=self._filter,
-            step=STEP_MS,
-            debounce=DEBOUNCE_MS,
-            stop_event=stop,
-            ignore_permission_denied=True,
-        )
+        changes = folder_changes([folder], stop)
         # Nothing yields between here and watchfiles setting up its watch (on the first
         # iteration, before its thread), so the environment starts with the folder watched.
         task_status.started()
@@ -111,3 +103,16 @@ class Reloads:
             "hot reload: %d change(s) in %s; %d environment(s) retire", len(batch), folder, users
         )
         self._on_reload()
+
+
+def folder_changes(folders: list[str], stop: anyio.Event) -> AsyncIterator[set[FileChange]]:
+    """Bursts of changes under `folders` (debounced) until `stop` is set, leaving out what
+    tools write beside code (bus/folders.py); `tarn run --watch` watches with it too."""
+    return awatch(
+        *folders,
+        watch_filter=DefaultFilter(ignore_dirs=sorted(IGNORED_DIRS)),
+        step=STEP_MS,
+        debounce=DEBOUNCE_MS,
+        stop_event=stop,
+        ignore_permission_denied=True,
+    )
