@@ -55,7 +55,7 @@ lint:
 	$(BIN)/ruff format --check .
 
 typecheck:
-	$(BIN)/mypy bus services workers
+	$(BIN)/mypy bus services workers tarn_pytest
 
 pytest:
 	$(BIN)/python -m pytest -q
