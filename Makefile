@@ -55,7 +55,7 @@ lint:
 	$(BIN)/ruff format --check .
 
 typecheck:
-	$(BIN)/mypy bus services workers tarn_pytest
+	$(BIN)/mypy bus services workers
 
 pytest:
 	$(BIN)/python -m pytest -q

@@ -22,12 +22,12 @@ def plugin_env() -> dict[str, str]:
 
 
 def plugin_option() -> list[str]:
-    """`-p tarn_pytest.plugin` unless the installed Tarn registers it already."""
+    """`-p services.testing.plugin` unless the installed Tarn registers it already."""
     installed = importlib.metadata.entry_points(group="pytest11")
     return (
         []
-        if any(e.value == "tarn_pytest.plugin" for e in installed)
-        else ["-p", "tarn_pytest.plugin"]
+        if any(e.value == "services.testing.plugin" for e in installed)
+        else ["-p", "services.testing.plugin"]
     )
 
 
@@ -50,9 +50,9 @@ def test_the_readme_example_test_file_passes(tmp_path: Path) -> None:
 
 def test_the_plugin_is_registered_and_light() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["entry-points"]["pytest11"] == {"tarn": "tarn_pytest.plugin"}
+    assert project["entry-points"]["pytest11"] == {"tarn": "services.testing.plugin"}
     probe = (
-        "import sys, tarn_pytest.plugin, tarn_pytest\n"
+        "import sys, services.testing.plugin, services.testing\n"
         "heavy = {'boto3', 'botocore', 'redis', 'services.cli', 'workers.pool'}\n"
         "heavy &= set(sys.modules)\n"
         "assert not heavy, heavy\n"

@@ -2,9 +2,9 @@
 entry point) and `invoke_local`, a one-shot run of a handler from a folder without a stack.
 
 Like the `tarn` command, this package is a composition root: it may import services and workers.
-The fixtures live in tarn_pytest.plugin; nothing starts until a test asks for one.
+The fixtures live in services.testing.plugin; nothing starts until a test asks for one.
 """
 
-from tarn_pytest.local import LocalResult, invoke_local
+from services.testing.local import LocalResult, invoke_local
 
 __all__ = ["LocalResult", "invoke_local"]
