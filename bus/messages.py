@@ -48,6 +48,8 @@ class InvokeFunction(Message, frozen=True):
     # `reply_to` is this invocation's response stream (bus/response_streams.py): a streamed
     # response goes there chunk by chunk before the reply.
     stream: bool = False
+    # What invoked: "api", "url", "async:<attempt>", "esm:<mapping UUID>" (invocation records).
+    trigger: str = "api"
 
 
 InvocationCommand = InvokeFunction

@@ -84,6 +84,7 @@ class ReplyInbox:
         client_context: str | None = None,
         log_tail: bool = False,
         trace_id: str = "",
+        trigger: str = "api",
     ) -> Reply | None:
         """Publish one InvokeFunction, replying to this inbox, to the pool; its reply, or None
         when none came within the function's timeout and REPLY_MARGIN_S."""
@@ -96,6 +97,7 @@ class ReplyInbox:
             client_context=client_context,
             log_tail=log_tail,
             trace_id=trace_id,
+            trigger=trigger,
         )
         self.expect(command.request_id)
         try:

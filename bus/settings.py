@@ -78,6 +78,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The companion AWS endpoint (SQS, DynamoDB, S3, IAM, ...) that port 4566 forwards
     # non-Lambda requests to; empty: `tarn up` starts a moto server on a private port.
     aws_endpoint: str = ""
+    # Invocation records (the console, `tarn lambda history`, CloudWatch metrics): how many
+    # the capped stream keeps; 0 writes none (and so puts no metrics).
+    invocation_records: int = 10_000
+    # How often the AWS/Lambda metrics gathered from the records are put to CloudWatch.
+    metrics_interval_s: float = 10.0
 
     @property
     def base_url(self) -> str:

@@ -140,6 +140,7 @@ class AsyncInvoker:
                 request_id=event.request_id,
                 invoked_arn=event.invoked_arn,
                 trace_id=event.trace_id,
+                trigger=f"async:{event.attempts + 1}",
             )
 
     async def _config(self, event: InvokeAsync) -> EventInvokeConfig | None:

@@ -99,6 +99,7 @@ async def invoke_batch(
         msgspec.json.encode(event),
         request_id=str(uuid.uuid4()),
         invoked_arn=mapping.function_arn,
+        trigger=f"esm:{mapping.uuid}",
     )
     result = BatchResult(outcome)
     if result.succeeded and mapping.reports_item_failures:

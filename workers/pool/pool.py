@@ -20,6 +20,7 @@ from anyio.abc import TaskGroup
 from redis.asyncio.client import Pipeline
 
 from bus.archives import CodeError
+from bus.invocation_records import InvocationRecorder
 from bus.messages import (
     INVOCATION_COMMANDS,
     InvocationCommand,
@@ -100,6 +101,7 @@ class WarmPool:
             redis, keys, context.stores.function_settings, settings.account_concurrency
         )
         self.provisioner = Provisioner(self, context)
+        self.records = InvocationRecorder(keys, settings.invocation_records)
         self.live: set[Environment] = set()
         self._idle: dict[Key, list[Environment]] = {}
         self._revisions: dict[tuple[str, str], tuple[str, str]] = {}
@@ -163,16 +165,20 @@ class WarmPool:
                 except BaseException:  # cancelled at shutdown: give the slot back on the way
                     await self._release(slot)
                     raise
-                release = partial(self._released, slot=slot, request_id=command.request_id)
+                release = partial(self._released, slot=slot, command=command, reply=reply)
                 await send_reply(self.redis, command.reply_to, reply, release)
             case _:
                 assert_never(command)
 
-    def _released(self, pipe: Pipeline, *, slot: Slot | None, request_id: str) -> None:
-        """Queue, before the reply, the release of its concurrency slot and of its hold."""
+    def _released(
+        self, pipe: Pipeline, *, slot: Slot | None, command: InvokeFunction, reply: Reply
+    ) -> None:
+        """Queue, before the reply, the release of its concurrency slot and of its hold, and
+        the invocation's record."""
         if slot is not None:
             ConcurrencyLimits.release(pipe, slot)
-        self.held.release(pipe, request_id)
+        self.held.release(pipe, command.request_id)
+        self.records.add(pipe, command, reply)
 
     async def _release(self, slot: Slot | None) -> None:
         if slot is None:
@@ -195,6 +201,7 @@ class WarmPool:
             return _rejected(command, "ServiceException", str(exc), 500)
         finally:
             await self._checkin(environment)
+        self.records.ran(command.request_id, outcome.log_tail)
         return InvocationCompleted(
             request_id=command.request_id,
             payload=outcome.payload,
