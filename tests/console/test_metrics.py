@@ -1,0 +1,82 @@
+"""AWS/Lambda metrics from the invocation records reach the companion's CloudWatch, where the
+AWS CLI reads them as it reads AWS's."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import pytest
+
+from tests.api.test_concurrency_limits import reserve
+from tests.companion.test_cloudformation_wiring import aws
+from tests.conftest import Stack
+from tests.console.records import FAILING
+from tests.functions import create_python_function, unique_name
+from tests.waiting import wait_for
+
+
+def statistics(stack: Stack, metric: str, statistic: str, *dimensions: str) -> float:
+    """`aws cloudwatch get-metric-statistics` over the last ten minutes, summed over periods."""
+    now = datetime.datetime.now(datetime.UTC)
+    done = aws(
+        stack,
+        *["cloudwatch", "get-metric-statistics", "--namespace", "AWS/Lambda"],
+        *["--metric-name", metric, "--statistics", statistic, "--period", "60"],
+        *["--start-time", (now - datetime.timedelta(minutes=10)).isoformat()],
+        *["--end-time", (now + datetime.timedelta(minutes=2)).isoformat()],
+        *["--dimensions", *dimensions],
+    )
+    assert done.returncode == 0, done.stderr
+    points: list[dict[str, Any]] = json.loads(done.stdout)["Datapoints"]
+    return sum(float(point[statistic]) for point in points)
+
+
+def wait_for_statistic(
+    stack: Stack, metric: str, expected: float, *dimensions: str, statistic: str = "Sum"
+) -> None:
+    seen: list[float] = []
+
+    def reached() -> bool:
+        seen.append(statistics(stack, metric, statistic, *dimensions))
+        return seen[-1] == expected
+
+    try:
+        wait_for(reached, 30, f"{metric} {statistic} of {expected}")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; last seen {seen[-1:]}") from None
+
+
+def test_invocations_errors_and_throttles_reach_cloudwatch(console_stack: Stack) -> None:
+    stack, name = console_stack, unique_name()
+    client = stack.client()
+    create_python_function(client, name, "def handler(event, context):\n    return 1\n")
+    for _ in range(4):
+        client.invoke(FunctionName=name, Payload=b"{}")
+    function = f"Name=FunctionName,Value={name}"
+    wait_for_statistic(stack, "Invocations", 4, function)
+    wait_for_statistic(stack, "Errors", 0, function)
+    assert statistics(stack, "Duration", "SampleCount", function) == 4
+    assert statistics(stack, "ConcurrentExecutions", "Maximum", function) >= 1
+    reserve(client, name, 0)
+    with pytest.raises(client.exceptions.TooManyRequestsException):
+        client.invoke(FunctionName=name, Payload=b"{}")
+    wait_for(lambda: statistics(stack, "Throttles", "Sum", function) >= 1, 30, "a throttle")
+    assert statistics(stack, "Invocations", "Sum", function) == 4
+
+
+def test_errors_and_a_qualified_resource_are_counted(console_stack: Stack) -> None:
+    stack, name = console_stack, unique_name()
+    client = stack.client()
+    create_python_function(client, name, FAILING)
+    version = client.publish_version(FunctionName=name)["Version"]
+    client.get_waiter("function_active_v2").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    for _ in range(2):
+        client.invoke(FunctionName=name, Qualifier="live", Payload=b"{}")
+    function = f"Name=FunctionName,Value={name}"
+    wait_for_statistic(stack, "Errors", 2, function)
+    wait_for_statistic(stack, "Invocations", 2, function, f"Name=Resource,Value={name}:live")
