@@ -9,6 +9,7 @@ import time
 import httpx
 import msgspec
 from quart import Response, request
+from redis.asyncio import Redis
 
 from bus.aws import CompanionError, queue_url
 from bus.heartbeats import STALE_AFTER_MS
@@ -107,7 +108,7 @@ async def async_events() -> Response:
     function, ended over the last hour: how many reached each condition and went where)."""
     context = api()
     redis, keys = context.redis, context.keys
-    waiting = await _waiting(context.redis, keys.async_invocations)
+    waiting = await _waiting(redis, keys.async_invocations)
     in_retry: dict[str, int] = {}
     for raw in await redis.zrange(keys.async_delays, 0, IN_RETRY_SHOWN - 1):
         try:
@@ -131,7 +132,7 @@ def _settled(record: AnyRecord) -> bool:
     return isinstance(record, AsyncEventSettled)
 
 
-async def _waiting(redis, stream: str) -> int:  # type: ignore[no-untyped-def]
+async def _waiting(redis: Redis, stream: str) -> int:
     """Entries of the async stream not yet read by its group, plus those being handled."""
     try:
         groups = await redis.xinfo_groups(stream)
