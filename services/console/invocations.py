@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import msgspec
 from quart import Response, request
+from redis.exceptions import RedisError
 
 from bus.invocation_records import (
     SCAN_MAX,
@@ -69,14 +70,21 @@ async def live() -> Response:
     context = api()
     wanted = matches(*_filter())
     key = context.keys.invocation_records
-    last = await context.redis.xrevrange(key, count=1)
-    start = last[0][0].decode() if last else "0-0"
+    start = request.headers.get("Last-Event-ID", "")  # a reconnect goes on where it stopped
+    if not STREAM_ID.fullmatch(start):
+        last = await context.redis.xrevrange(key, count=1)
+        start = last[0][0].decode() if last else "0-0"
 
     async def events() -> AsyncIterator[bytes]:
         cursor = start
-        yield b": live\n\n"
+        yield b"retry: 2000\n\n"  # when the stream ends, the browser reconnects after 2 s
         while True:
-            answer = await context.redis.xread({key: cursor}, count=LIVE_BATCH, block=LIVE_BLOCK_MS)
+            try:
+                answer = await context.redis.xread(
+                    {key: cursor}, count=LIVE_BATCH, block=LIVE_BLOCK_MS
+                )
+            except (RedisError, OSError):  # Redis restarting, or the stack stopping
+                return
             entries = answer[0][1] if answer else []
             if not entries:
                 yield b": idle\n\n"

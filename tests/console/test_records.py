@@ -3,6 +3,7 @@ one in the capped stream, readable through `GET /_tarn/invocations`."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 
@@ -84,3 +85,22 @@ def test_a_bad_query_is_answered_400(stack: Stack) -> None:
         tarn_json(stack, "invocations", since="yesterday")
     assert raised.value.code == 400
     assert "since" in json.load(raised.value)["message"]
+
+
+def test_the_live_feed_sends_new_records_and_resumes_after_last_event_id(stack: Stack) -> None:
+    client, name = stack.client(), unique_name()
+    create_python_function(client, name, PRINTER)
+    for n in range(2):
+        client.invoke(FunctionName=name, Payload=json.dumps({"n": n}).encode())
+    first, second = wait_for_records(stack, name, 2)[::-1]
+    host, port = stack.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        headers = {"Last-Event-ID": first["id"]}  # as a browser reconnecting sends it
+        connection.request("GET", f"/_tarn/invocations/live?function={name}", headers=headers)
+        response = connection.getresponse()
+        assert response.getheader("Content-Type", "").startswith("text/event-stream")
+        data = next(line for line in response if line.startswith(b"data: "))
+    finally:
+        connection.close()
+    assert json.loads(data[6:])["request_id"] == second["request_id"]
