@@ -73,7 +73,7 @@ def percentile(ordered: list[float], share: float) -> float | None:
     return round(ordered[rank - 1], 2)
 
 
-@blueprint.get("/_tarn/functions/summary")
+@blueprint.get("/_tarn/function-summaries")
 async def functions_summary() -> Response:
     """Per function: its last invocation and, over the last hour, invocations and errors."""
     context = api()

@@ -33,7 +33,8 @@ def test_a_function_created_through_boto3_appears_in_the_list(
     page = console.open("/")
     row = page.locator(f"[data-testid=function-row][data-function='{name}']")
     row.wait_for()
-    assert "256 MB / 3 s" in row.inner_text() and "python3.12" in row.inner_text()
+    for shown in ("Active", "python3.12", "process", "256 MB / 3 s"):
+        assert shown in row.inner_text()
     console.screenshot("functions")
 
 

@@ -4,8 +4,9 @@
 
 async function functionView(name) {
   const path = `${LAMBDA}/functions/${encodeURIComponent(name)}`;
-  const [fn, versions, aliases, graph] = await Promise.all([
+  const [fn, facts, versions, aliases, graph] = await Promise.all([
     getJson(path),
+    getJson(`/_tarn/functions/${encodeURIComponent(name)}`),
     listAll(`${path}/versions`, "Versions"),
     listAll(`${path}/aliases`, "Aliases"),
     getJson(`/_tarn/graphs?function=${encodeURIComponent(name)}`),
@@ -14,7 +15,7 @@ async function functionView(name) {
   return [el("h1", {}, name),
     el("div", { class: "panel" }, kv([
       ["State", el("span", { class: c.State }, `${c.State}${c.StateReason ? " — " + c.StateReason : ""}`)],
-      ["Runtime", c.Runtime || c.PackageType], ["Handler", c.Handler || ""],
+      ["Runtime", c.Runtime || c.PackageType], ["Executor", facts.Executor], ["Handler", c.Handler || ""],
       ["Memory", `${c.MemorySize} MB`], ["Timeout", `${c.Timeout} s`], ["Role", c.Role],
       ["Layers", (c.Layers || []).map((l) => l.Arn).join(", ") || "none"],
       ["Dead-letter target", (c.DeadLetterConfig || {}).TargetArn || "none"],

@@ -1,20 +1,36 @@
 /* Tarn console: the views other than a function's own page. Each returns the nodes to show. */
 "use strict";
 
+/* What ListFunctions leaves out: each function's State (GetFunctionConfiguration) and the
+   executor that runs it (Tarn's facts), for the first DETAILED functions. */
+const DETAILED = 100;
+
+async function details(name) {
+  const path = encodeURIComponent(name);
+  try {
+    const [config, facts] = await Promise.all([
+      getJson(`${LAMBDA}/functions/${path}/configuration`), getJson(`/_tarn/functions/${path}`)]);
+    return { state: config.State, executor: facts.Executor };
+  } catch {
+    return {};
+  }
+}
+
 async function functionsView() {
-  const [functions, summary, stack] = await Promise.all([
+  const [functions, summary] = await Promise.all([
     listAll(`${LAMBDA}/functions/`, "Functions"),
-    getJson("/_tarn/functions/summary"),
-    getJson("/_tarn/stack"),
+    getJson("/_tarn/function-summaries"),
   ]);
+  const more = await Promise.all(functions.slice(0, DETAILED).map((f) => details(f.FunctionName)));
   const totals = summary.functions || {};
-  const rows = functions.map((f) => {
+  const rows = functions.map((f, i) => {
     const seen = totals[f.FunctionName] || {};
+    const known = more[i] || {};
     return el("tr", { "data-testid": "function-row", "data-function": f.FunctionName },
       el("td", {}, functionLink(f.FunctionName)),
-      el("td", { class: f.State }, f.State || ""),
+      el("td", { class: known.state }, known.state || ""),
       el("td", {}, f.Runtime || f.PackageType || ""),
-      el("td", {}, stack.settings.executor),
+      el("td", {}, known.executor || ""),
       el("td", {}, `${f.MemorySize} MB / ${f.Timeout} s`),
       el("td", {}, (f.Layers || []).length),
       el("td", {}, seen.last_ms ? el("span", { class: seen.last_outcome }, `${when(seen.last_ms)} ${seen.last_outcome}`) : "never"),
