@@ -65,6 +65,7 @@ class InvocationRecord(Record, frozen=True):
     payload_bytes: int = 0
     response_bytes: int = 0
     log: str = ""
+    queued_ms: int | None = None  # an Event invocation's: when it was queued
 
 
 class AsyncEventSettled(Record, frozen=True):
@@ -137,6 +138,7 @@ def invocation_record(
         payload_bytes=len(command.payload),
         response_bytes=len(reply.payload) if isinstance(reply, InvocationCompleted) else 0,
         log=tail[-LOG_BYTES:].decode(errors="replace"),
+        queued_ms=command.queued_ms or None,
     )
 
 

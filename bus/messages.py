@@ -50,6 +50,7 @@ class InvokeFunction(Message, frozen=True):
     stream: bool = False
     # What invoked: "api", "url", "async:<attempt>", "esm:<mapping UUID>" (invocation records).
     trigger: str = "api"
+    queued_ms: int = 0  # an Event invocation's: when the API queued it (epoch ms)
 
 
 InvocationCommand = InvokeFunction

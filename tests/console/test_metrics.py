@@ -80,3 +80,17 @@ def test_errors_and_a_qualified_resource_are_counted(console_stack: Stack) -> No
     function = f"Name=FunctionName,Value={name}"
     wait_for_statistic(stack, "Errors", 2, function)
     wait_for_statistic(stack, "Invocations", 2, function, f"Name=Resource,Value={name}:live")
+
+
+def test_a_dropped_event_is_received_aged_and_dropped(console_stack: Stack) -> None:
+    stack, name = console_stack, unique_name()
+    client = stack.client()
+    create_python_function(client, name, FAILING)
+    client.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=1)
+    client.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    function = f"Name=FunctionName,Value={name}"
+    wait_for_statistic(stack, "AsyncEventsDropped", 1, function)
+    wait_for_statistic(stack, "AsyncEventsReceived", 1, function)
+    assert statistics(stack, "Invocations", "Sum", function) == 2  # the attempt and its retry
+    assert statistics(stack, "AsyncEventAge", "SampleCount", function) == 2
+    assert statistics(stack, "AsyncEventAge", "Maximum", function) >= 200  # the retry's delay

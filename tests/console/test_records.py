@@ -54,6 +54,7 @@ def test_failing_event_records_each_attempt_and_its_dead_letter_end(stack: Stack
     timeline = tarn_json(stack, f"invocations/{request_id}")["invocations"]  # oldest first
     assert [r.get("trigger") for r in timeline] == ["async:1", "async:2", None]
     assert [r.get("error_type") for r in timeline[:2]] == ["RuntimeError"] * 2
+    assert timeline[0]["queued_ms"] <= timeline[0]["start_ms"] < timeline[1]["start_ms"]
     end = timeline[2]
     assert end["kind"] == "AsyncEventSettled"
     assert (end["condition"], end["attempts"]) == ("RetriesExhausted", 2)
