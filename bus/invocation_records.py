@@ -65,7 +65,7 @@ class InvocationRecord(Record, frozen=True):
     payload_bytes: int = 0
     response_bytes: int = 0
     log: str = ""
-    queued_ms: int | None = None  # an Event invocation's: when it was queued
+    queued_ms: int | None = None  # an Event's, a stream batch's last record's: when queued
 
 
 class AsyncEventSettled(Record, frozen=True):

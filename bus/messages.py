@@ -50,7 +50,9 @@ class InvokeFunction(Message, frozen=True):
     stream: bool = False
     # What invoked: "api", "url", "async:<attempt>", "esm:<mapping UUID>" (invocation records).
     trigger: str = "api"
-    queued_ms: int = 0  # an Event invocation's: when the API queued it (epoch ms)
+    # When the input was queued (epoch ms): an Event invocation by the API, a stream batch's
+    # last record in its stream; 0 for others.
+    queued_ms: int = 0
 
 
 InvocationCommand = InvokeFunction

@@ -64,7 +64,7 @@ class Batch:
     """The metrics of a run of records, per metric, dimensions and minute."""
 
     counts: dict[Key, float] = field(default_factory=lambda: defaultdict(float))
-    # Millisecond statistics: Duration, AsyncEventAge.
+    # Millisecond statistics: Duration, AsyncEventAge, IteratorAge.
     durations: dict[Key, Statistic] = field(default_factory=lambda: defaultdict(Statistic))
     spans: dict[tuple[Dimensions, int], list[tuple[int, int]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -91,9 +91,10 @@ class Batch:
         self.spans[dimensions, _minute(at)].append((record.start_ms, record.end_ms))
         if record.trigger == "async:1":
             self._count("AsyncEventsReceived", dimensions, at)
-        if record.queued_ms is not None:  # each attempt: how long since the event was queued
+        if record.queued_ms is not None:  # an Event's attempt, or a stream's batch
             age_ms = float(max(record.start_ms - record.queued_ms, 0))
-            self.durations["AsyncEventAge", dimensions, _minute(at)].add(age_ms)
+            metric = "AsyncEventAge" if record.trigger.startswith("async:") else "IteratorAge"
+            self.durations[metric, dimensions, _minute(at)].add(age_ms)
 
     def _count(self, metric: str, dimensions: Dimensions, at_ms: int, value: float = 1.0) -> None:
         self.counts[metric, dimensions, _minute(at_ms)] += value

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from tests.api.test_concurrency_limits import reserve
+from tests.api.test_event_source_mappings import make_stream
 from tests.companion.test_cloudformation_wiring import aws
 from tests.conftest import Stack
-from tests.console.records import FAILING
+from tests.console.records import FAILING, wait_for_records
 from tests.functions import create_python_function, unique_name
 from tests.waiting import wait_for
 
@@ -94,3 +95,20 @@ def test_a_dropped_event_is_received_aged_and_dropped(console_stack: Stack) -> N
     assert statistics(stack, "Invocations", "Sum", function) == 2  # the attempt and its retry
     assert statistics(stack, "AsyncEventAge", "SampleCount", function) == 2
     assert statistics(stack, "AsyncEventAge", "Maximum", function) >= 200  # the retry's delay
+
+
+def test_a_stream_batch_has_its_iterator_age(console_stack: Stack) -> None:
+    stack, name = console_stack, unique_name()
+    client = stack.client()
+    create_python_function(client, name, "def handler(event, context):\n    return None\n")
+    stream_arn = make_stream(stack)
+    table = stream_arn.split(":table/", 1)[1].split("/", 1)[0]
+    uuid = client.create_event_source_mapping(
+        FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON"
+    )["UUID"]
+    stack.client("dynamodb").put_item(TableName=table, Item={"id": {"S": "k1"}})
+    batch = wait_for_records(stack, name, 1, trigger=f"esm:{uuid}")[0]
+    assert batch["queued_ms"] is not None and batch["queued_ms"] <= batch["start_ms"]
+    function = f"Name=FunctionName,Value={name}"
+    wait_for_statistic(stack, "IteratorAge", 1, function, statistic="SampleCount")
+    client.delete_event_source_mapping(UUID=uuid)
