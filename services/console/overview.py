@@ -169,7 +169,8 @@ def _shown_settings() -> dict[str, object]:
 
 @blueprint.get("/_tarn/event-source-mappings/<uuid>/source")
 async def mapping_source(uuid: str) -> Response:
-    """How deep a mapping's source is: an SQS queue's visible and in-flight messages."""
+    """How deep a mapping's source is: an SQS queue's visible and in-flight messages (a
+    stream's iterator age is in its batches' records)."""
     context = api()
     mapping = await context.stores.event_source_mappings.get(uuid)
     if mapping is None:

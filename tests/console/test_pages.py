@@ -8,6 +8,7 @@ import json
 import time
 
 from tests.api.test_async_invoke import make_queue
+from tests.api.test_event_source_mappings import make_stream
 from tests.conftest import Stack
 from tests.console.browser import Console
 from tests.console.records import FAILING, wait_for_records
@@ -138,3 +139,19 @@ def test_the_invocations_list_is_live_and_filtered(console: Console, console_sta
     page = console.open("/stack")
     assert "pool" in page.inner_text("[data-testid=stack]")
     console.screenshot("stack")
+
+
+def test_a_stream_mappings_iterator_age_is_shown(console: Console, console_stack: Stack) -> None:
+    client, name = console_stack.client(), unique_name("streamed")
+    create_python_function(client, name, HELLO)
+    stream_arn = make_stream(console_stack)
+    table = stream_arn.split(":table/", 1)[1].split("/", 1)[0]
+    uuid = client.create_event_source_mapping(
+        FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON"
+    )["UUID"]
+    console_stack.client("dynamodb").put_item(TableName=table, Item={"id": {"S": "k"}})
+    wait_for_records(console_stack, name, 1, trigger=f"esm:{uuid}")
+    page = console.open("/mappings")
+    mapping = page.locator(f"[data-testid=mapping][data-uuid='{uuid}']")
+    assert "iterator age" in mapping.locator("[data-testid=depth]").inner_text()
+    client.delete_event_source_mapping(UUID=uuid)

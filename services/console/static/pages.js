@@ -118,8 +118,9 @@ async function mappingSection(m) {
     getJson(`/_tarn/event-source-mappings/${encodeURIComponent(m.UUID)}/source`),
     getJson(`/_tarn/invocations?trigger=${encodeURIComponent("esm:" + m.UUID)}&limit=10`),
   ]);
-  const depth = source.visible === undefined ? (source.error || "n/a")
-    : `${source.visible} visible, ${source.in_flight} in flight`;
+  const last = batches.invocations.find((r) => r.queued_ms);
+  const depth = source.visible !== undefined ? `${source.visible} visible, ${source.in_flight} in flight`
+    : last ? `iterator age ${last.start_ms - last.queued_ms} ms (last batch)` : (source.error || "n/a");
   return el("div", { class: "panel", "data-testid": "mapping", "data-uuid": m.UUID },
     el("h2", {}, m.EventSourceArn, " → ", functionLink(m.FunctionArn.split(":")[6])),
     kv([["UUID", m.UUID], ["State", el("span", { class: m.State }, m.State)], ["Batch size", m.BatchSize],
