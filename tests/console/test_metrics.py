@@ -1,5 +1,5 @@
 """AWS/Lambda metrics from the invocation records reach the companion's CloudWatch, where the
-AWS CLI reads them as it reads AWS's."""
+AWS CLI and boto3 read them as they read AWS's (boto3 for the waits: quicker than a process)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,35 @@ from tests.functions import create_python_function, unique_name
 from tests.waiting import wait_for
 
 
-def statistics(stack: Stack, metric: str, statistic: str, *dimensions: str) -> float:
-    """`aws cloudwatch get-metric-statistics` over the last ten minutes, summed over periods."""
+def _window() -> tuple[datetime.datetime, datetime.datetime]:
     now = datetime.datetime.now(datetime.UTC)
+    return now - datetime.timedelta(minutes=10), now + datetime.timedelta(minutes=2)
+
+
+def statistics(stack: Stack, metric: str, statistic: str, *dimensions: str) -> float:
+    """GetMetricStatistics over the last ten minutes, summed over its periods; `dimensions`
+    as the AWS CLI writes them (Name=FunctionName,Value=f)."""
+    start, end = _window()
+    answer = stack.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Lambda",
+        MetricName=metric,
+        Statistics=[statistic],
+        Period=60,
+        StartTime=start,
+        EndTime=end,
+        Dimensions=[dict(part.split("=", 1) for part in d.split(",")) for d in dimensions],
+    )
+    return sum(float(point[statistic]) for point in answer["Datapoints"])
+
+
+def cli_statistics(stack: Stack, metric: str, statistic: str, *dimensions: str) -> float:
+    """The same, as `aws cloudwatch get-metric-statistics` answers it."""
+    start, end = _window()
     done = aws(
         stack,
         *["cloudwatch", "get-metric-statistics", "--namespace", "AWS/Lambda"],
         *["--metric-name", metric, "--statistics", statistic, "--period", "60"],
-        *["--start-time", (now - datetime.timedelta(minutes=10)).isoformat()],
-        *["--end-time", (now + datetime.timedelta(minutes=2)).isoformat()],
+        *["--start-time", start.isoformat(), "--end-time", end.isoformat()],
         *["--dimensions", *dimensions],
     )
     assert done.returncode == 0, done.stderr
@@ -57,6 +77,7 @@ def test_invocations_errors_and_throttles_reach_cloudwatch(console_stack: Stack)
         client.invoke(FunctionName=name, Payload=b"{}")
     function = f"Name=FunctionName,Value={name}"
     wait_for_statistic(stack, "Invocations", 4, function)
+    assert cli_statistics(stack, "Invocations", "Sum", function) == 4
     wait_for_statistic(stack, "Errors", 0, function)
     assert statistics(stack, "Duration", "SampleCount", function) == 4
     assert statistics(stack, "ConcurrentExecutions", "Maximum", function) >= 1
