@@ -26,6 +26,10 @@ system-deps:
 	@command -v go >/dev/null || { \
 		echo "installing golang (Debian package)"; \
 		apt-get update -qq && apt-get install -y -qq golang >/dev/null; }
+	@# The console's browser tests drive Debian's headless Chromium (Playwright, no download).
+	@command -v chromium >/dev/null || { \
+		echo "installing chromium (Debian package)"; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	@# The Docker tests build stand-in runtime images from a Debian root file system.
 	@command -v debootstrap >/dev/null || { \
 		echo "installing debootstrap (Debian package)"; \

@@ -187,3 +187,10 @@ class Keys:
     def version_settings(self, name: str) -> str:
         """Hash: qualifier ($LATEST, version, alias) -> msgpack VersionSettings record."""
         return f"{self.prefix}:function:{name}:version-settings"
+
+    # The console's view of what ran
+    @property
+    def invocation_records(self) -> str:
+        """Stream (capped): one msgpack InvocationRecord per invocation, and one
+        AsyncEventSettled per Event invocation that reached its end."""
+        return f"{self.prefix}:stream:invocation-records"

@@ -51,6 +51,11 @@ class InvokeFunction(Message, frozen=True):
     # Where the pool also keeps the reply for a while (empty: nowhere): the async worker's
     # successor reads an attempt's outcome there instead of running the attempt again.
     outcome_key: str = ""
+    # What invoked: "api", "url", "async:<attempt>", "esm:<mapping UUID>" (invocation records).
+    trigger: str = "api"
+    # When the input was queued (epoch ms): an Event invocation by the API, a stream batch's
+    # last record in its stream; 0 for others.
+    queued_ms: int = 0
 
 
 InvocationCommand = InvokeFunction

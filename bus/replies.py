@@ -85,6 +85,8 @@ class ReplyInbox:
         log_tail: bool = False,
         trace_id: str = "",
         outcome_key: str = "",
+        trigger: str = "api",
+        queued_ms: int = 0,
     ) -> Reply | None:
         """Publish one InvokeFunction, replying to this inbox, to the pool; its reply, or None
         when none came within the function's timeout and REPLY_MARGIN_S."""
@@ -98,6 +100,8 @@ class ReplyInbox:
             log_tail=log_tail,
             trace_id=trace_id,
             outcome_key=outcome_key,
+            trigger=trigger,
+            queued_ms=queued_ms,
         )
         self.expect(command.request_id)
         try:

@@ -81,6 +81,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Code whose S3Bucket is this runs from the folder its S3Key names, in place, and reloads
     # when a file in it changes (LocalStack's convention for hot reloading).
     hot_reload_bucket: str = "hot-reload"
+    # Invocation records (the console, `tarn lambda history`, CloudWatch metrics): how many
+    # the capped stream keeps; 0 writes none (and so puts no metrics).
+    invocation_records: int = 10_000
+    # How often the AWS/Lambda metrics gathered from the records are put to CloudWatch.
+    metrics_interval_s: float = 10.0
 
     @property
     def base_url(self) -> str:

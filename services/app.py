@@ -12,7 +12,7 @@ from quart import Quart, Response, request
 from bus.connection import connect
 from bus.quotas import REQUEST_BYTES
 from bus.settings import Settings
-from services import account, code_signing, health, layers, tags, unsupported
+from services import account, code_signing, console, health, layers, tags, unsupported
 from services.context import ApiContext
 from services.errors import register_error_handlers
 from services.event_source_mappings import operations as event_source_mappings
@@ -56,6 +56,7 @@ BLUEPRINT_MODULES = (
     function_settings,
     account,
     function_urls,
+    console,
     unsupported,
 )
 

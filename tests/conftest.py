@@ -110,7 +110,8 @@ class Stack:
             with urllib.request.urlopen(f"{self.url}/_tarn/health", timeout=2) as response:
                 return dict(json.load(response))
         except urllib.error.HTTPError as error:  # 503 while starting still says which part
-            return dict(json.load(error))
+            with error:  # closed, or its socket is left to the garbage collector's warning
+                return dict(json.load(error))
         except OSError:
             return None
 

@@ -35,8 +35,9 @@ class Role(Protocol):
 # Each role imports its module only when it runs (aiodocker, say, only where it is used).
 def _functions(context: WorkerContext) -> Role:
     from workers.functions import FunctionManager
+    from workers.metrics import WithMetrics
 
-    return FunctionManager(context)
+    return WithMetrics(FunctionManager(context), context)
 
 
 def _pool(context: WorkerContext) -> Role:

@@ -101,7 +101,12 @@ async def _invoke(
         items = await start_streamed(context, record, invoked_arn, payload, request_id, trace=trace)
         return await _streamed(items)
     reply = await context.inbox.invoke(
-        record, payload, request_id=request_id, invoked_arn=invoked_arn, trace_id=trace
+        record,
+        payload,
+        request_id=request_id,
+        invoked_arn=invoked_arn,
+        trace_id=trace,
+        trigger="url",
     )
     return _result_of(reply)
 

@@ -16,6 +16,7 @@ from bus.aliases import version_to_invoke
 from bus.arns import function_of, service_of
 from bus.aws import Companion
 from bus.delays import now_ms
+from bus.invocation_records import add_record, settled_record
 from bus.messages import ASYNC_COMMANDS, InvocationCompleted, InvocationRejected, InvokeAsync
 from bus.records import LATEST, EventInvokeConfig
 from bus.streams import publish
@@ -45,6 +46,8 @@ class Destinations:
         if config is not None and config.on_success:
             record = invocation_record(event, "Success", reply)
             await self._deliver(config.on_success, record, "Success", event)
+        on_success = None if config is None else config.on_success
+        await self._settled(event, "Success", [("OnSuccess", on_success)])
 
     async def failed(
         self, event: InvokeAsync, config: EventInvokeConfig | None, condition: str, reply: Outcome
@@ -59,6 +62,19 @@ class Destinations:
             await self._dead_letter(event, reply)
         if not on_failure and not event.function.dead_letter_target_arn:
             log.warning("event %s dropped (%s): no destination", event.request_id, condition)
+        dlq = event.function.dead_letter_target_arn
+        await self._settled(event, condition, [("OnFailure", on_failure), ("DLQ", dlq)])
+
+    async def _settled(
+        self, event: InvokeAsync, condition: str, targets: list[tuple[str, str | None]]
+    ) -> None:
+        """The event's end in the invocation records (the console's timeline)."""
+        sent = [(kind, arn) for kind, arn in targets if arn]
+        record = settled_record(event, condition, sent)
+        try:
+            await add_record(self.redis, self.keys, self.settings.invocation_records, record)
+        except Exception:
+            log.warning("recording the end of %s failed", event.request_id, exc_info=True)
 
     async def _deliver(
         self, arn: str, record: dict[str, Any], kind: str, event: InvokeAsync

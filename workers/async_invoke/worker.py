@@ -180,6 +180,8 @@ class AsyncInvoker:
                 invoked_arn=event.invoked_arn,
                 trace_id=event.trace_id,
                 outcome_key=outcome_key,
+                trigger=f"async:{event.attempts + 1}",
+                queued_ms=event.received_ms,
             )
 
     async def _config(self, event: InvokeAsync) -> EventInvokeConfig | None:

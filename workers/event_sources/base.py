@@ -88,9 +88,13 @@ class BatchResult:
 
 
 async def invoke_batch(
-    context: PollerContext, mapping: EventSourceMapping, event: dict[str, Any]
+    context: PollerContext,
+    mapping: EventSourceMapping,
+    event: dict[str, Any],
+    last_record_ms: int = 0,
 ) -> BatchResult:
-    """Invoke the mapping's function with `event` ({"Records": [...]}) and read its answer."""
+    """Invoke the mapping's function with `event` ({"Records": [...]}) and read its answer;
+    `last_record_ms`: when a stream's last record in it was written (its IteratorAge)."""
     function = await version_to_invoke(context.stores, mapping.function_name, mapping.qualifier)
     if function is None:
         return BatchResult(None, function_missing=True)
@@ -99,6 +103,8 @@ async def invoke_batch(
         msgspec.json.encode(event),
         request_id=str(uuid.uuid4()),
         invoked_arn=mapping.function_arn,
+        trigger=f"esm:{mapping.uuid}",
+        queued_ms=last_record_ms,
     )
     result = BatchResult(outcome)
     if result.succeeded and mapping.reports_item_failures:

@@ -21,6 +21,7 @@ from redis.asyncio.client import Pipeline
 
 from bus.archives import CodeError
 from bus.folders import FolderError, check_folder
+from bus.invocation_records import InvocationRecorder
 from bus.messages import (
     INVOCATION_COMMANDS,
     InvocationCommand,
@@ -102,6 +103,7 @@ class WarmPool:
             redis, keys, context.stores.function_settings, settings.account_concurrency
         )
         self.provisioner = Provisioner(self, context)
+        self.records = InvocationRecorder(keys, settings.invocation_records)
         self.live: set[Environment] = set()
         self._idle: dict[Key, list[Environment]] = {}
         self._revisions: dict[tuple[str, str], tuple[str, str]] = {}
@@ -175,10 +177,12 @@ class WarmPool:
     def _released(
         self, pipe: Pipeline, *, slot: Slot | None, command: InvokeFunction, reply: Reply
     ) -> None:
-        """Queue, before the reply, the release of its concurrency slot and of its hold."""
+        """Queue, before the reply, the release of its concurrency slot and of its hold, and
+        the invocation's record."""
         if slot is not None:
             ConcurrencyLimits.release(pipe, slot)
         self.held.release(pipe, command, reply)
+        self.records.add(pipe, command, reply)
 
     async def _release(self, slot: Slot | None) -> None:
         if slot is None:
@@ -201,6 +205,7 @@ class WarmPool:
             return _rejected(command, "ServiceException", str(exc), 500)
         finally:
             await self._checkin(environment)
+        self.records.ran(command.request_id, outcome.log_tail)
         return InvocationCompleted(
             request_id=command.request_id,
             payload=outcome.payload,

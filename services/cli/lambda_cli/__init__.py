@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import typer
 
-from services.cli.lambda_cli import functions, invoke, layers, logs, mappings, secrets, versions
+from services.cli.lambda_cli import (
+    functions,
+    history,
+    invoke,
+    layers,
+    logs,
+    mappings,
+    secrets,
+    versions,
+)
 
 app = typer.Typer(
     help="Manage and invoke functions on a running stack (start one with `tarn up`).",
     no_args_is_help=True,
 )
-for group in (functions, invoke, logs, layers, versions, mappings):
+for group in (functions, invoke, logs, history, layers, versions, mappings):
     app.add_typer(group.commands)
 app.add_typer(versions.aliases, name="alias")
 app.add_typer(secrets.secrets, name="secrets")

@@ -88,7 +88,9 @@ class BatchDelivery:
         part = await self._without_expired(part)
         if not part.changes:
             return []
-        result = await invoke_batch(self.context, self.mapping, {"Records": _records(part)})
+        written_ms = int(part.changes[-1].created_s * 1000)
+        event = {"Records": _records(part)}
+        result = await invoke_batch(self.context, self.mapping, event, written_ms)
         part.last = result.outcome
         await self.results.note(result)
         if not isinstance(result.outcome, InvocationCompleted):
