@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from services.cli import roles
 from services.cli.lambda_cli import app as lambda_app
 from services.cli.lambda_cli.failures import run_reporting_failures
 
@@ -19,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(lambda_app, name="lambda")
+roles.register(app)  # tarn serve-api, tarn worker ROLE
 
 
 class Executor(StrEnum):
@@ -49,6 +51,9 @@ def up(
             help="AWS-compatible endpoint for the other services (default: start a moto server)",
         ),
     ] = None,
+    scale: Annotated[
+        str | None, typer.Option(metavar="ROLE=N,...", help="processes per worker role: pool=2")
+    ] = None,
 ) -> None:
     """Run the stack until Ctrl-C. Every option is also a TARN_* variable (TARN_PORT=4600)."""
     from bus.settings import Settings, SettingsError
@@ -63,6 +68,7 @@ def up(
             redis_url=redis_url,
             executor=executor.value if executor else None,
             aws_endpoint=aws_endpoint,
+            scale=scale,
         )
     except SettingsError as exc:
         raise SystemExit(f"tarn: {exc}") from None
