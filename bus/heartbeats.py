@@ -16,6 +16,10 @@ from redis.asyncio import Redis
 from bus.keys import Keys
 
 STALE_AFTER_MS = 5_000
+# Silent this long, a process is taken for dead wherever it ran (its host's clock and Redis's
+# readers' must agree to within a few seconds); a host's own dead processes are known at once
+# from their pids (workers/consumers.py).
+DEAD_AFTER_MS = 10_000
 # Long enough for a pool to answer the invocations a dead one on its host held (workers/pool).
 FORGET_AFTER_MS = 600_000
 
