@@ -32,9 +32,10 @@ EXPOSE 4566
 ENTRYPOINT ["tarn"]
 CMD ["serve-api"]
 
-# Dependencies in a layer of their own: a change to Tarn's code does not reinstall them.
-COPY pyproject.toml README.md /src/
-RUN mkdir /src/bus /src/services /src/workers \
+# Dependencies in a layer of their own: a change to Tarn's code (or README) does not reinstall
+# them.
+COPY pyproject.toml /src/
+RUN mkdir /src/bus /src/services /src/workers && touch /src/README.md \
     && pip install --no-cache-dir --disable-pip-version-check -q /src \
     && pip uninstall -y -q tarn-lambda \
     && rm -rf /src
