@@ -111,14 +111,19 @@ def test_an_instance_is_restarted_on_its_own(scaled: Stack) -> None:
 
 
 def test_a_bad_scale_is_refused(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TARN_")}
-    argv = [sys.executable, "-m", "services.cli", "up", "--data-dir", str(tmp_path)]
-    done = subprocess.run(
-        [*argv, "--scale", "pool=0", "--port", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_cli("up", "--data-dir", str(tmp_path), "--scale", "pool=0", "--port", "0")
     assert done.returncode == 1
     assert "--scale 'pool=0' is not ROLE=N" in done.stderr
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TARN_")}
+    argv = [sys.executable, "-m", "services.cli", *args]
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_a_worker_needs_a_role_and_a_redis() -> None:
+    unknown = run_cli("worker", "poll")
+    assert unknown.returncode == 2 and "'poll' is not a worker role" in unknown.stderr
+    alone = run_cli("worker", "pool")
+    assert alone.returncode == 1 and "no Redis named: pass --redis-url" in alone.stderr
