@@ -186,7 +186,7 @@ def test_invoke_in_a_function_container(
 
 def test_event_invokes_and_an_sqs_mapping(stack: ComposeStack, functions: dict[str, str]) -> None:
     url = destination_queue(stack, functions["process"])
-    lam, sqs = stack.client("lambda"), stack.client("sqs")
+    lam = stack.client("lambda")
     ids = {f"e{n}" for n in range(10)}
     for event_id in ids:
         answer = lam.invoke(
@@ -196,10 +196,16 @@ def test_event_invokes_and_an_sqs_mapping(stack: ComposeStack, functions: dict[s
         )
         assert answer["StatusCode"] == 202
     assert delivered_ids(stack, url, ids, 60) == ids
+    assert_mapping_drains(stack, functions["process"])
+
+
+def assert_mapping_drains(stack: ComposeStack, function: str) -> None:
+    """A new SQS queue mapped to `function` is emptied of a batch sent to it."""
+    lam, sqs = stack.client("lambda"), stack.client("sqs")
     source = sqs.create_queue(QueueName=f"src-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=source, AttributeNames=["QueueArn"])["Attributes"]
     lam.create_event_source_mapping(
-        EventSourceArn=arn["QueueArn"], FunctionName=functions["process"], BatchSize=10
+        EventSourceArn=arn["QueueArn"], FunctionName=function, BatchSize=10
     )
     sqs.send_message_batch(
         QueueUrl=source,
@@ -247,6 +253,7 @@ def test_scaled_out_every_pool_serves(
                 hosts.add(answer["host"])
     assert hosts == {*pools, elsewhere}, f"served by {hosts}; pools {pools} and {elsewhere}"
     subprocess.run(["docker", "rm", "-f", elsewhere], capture_output=True, timeout=60)
+    assert_mapping_drains(stack, functions["process"])  # two pollers now, one holds its lease
 
 
 def test_a_pool_killed_mid_burst_loses_no_event(
