@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     executor: Literal["auto", "process", "docker"] = "auto"
     # Components `GET /_tarn/health` waits for, besides Redis and the API itself.
     workers: tuple[str, ...] = ("functions", "pool", "async", "event_sources")
+    # `tarn up`: processes per worker role, as "pool=3,async=2" (others: one each).
+    scale: str = ""
     # Base URL clients reach the API on; empty means http://host:port.
     public_url: str = ""
     # Stream delivery: an entry unacknowledged this long is taken over by another consumer.

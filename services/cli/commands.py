@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from services.cli import build as build_cli
+from services.cli import roles
 from services.cli import run as run_cli
 from services.cli.lambda_cli import app as lambda_app
 from services.cli.lambda_cli.failures import run_reporting_failures
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(lambda_app, name="lambda")
 app.command(name="run", epilog=run_cli.EXAMPLE, no_args_is_help=False)(run_cli.run)
 app.command(name="build", epilog=build_cli.EXAMPLE)(build_cli.build)
+roles.register(app)  # tarn serve-api, tarn worker ROLE
 
 
 class Executor(StrEnum):
@@ -53,6 +55,9 @@ def up(
             help="AWS-compatible endpoint for the other services (default: start a moto server)",
         ),
     ] = None,
+    scale: Annotated[
+        str | None, typer.Option(metavar="ROLE=N,...", help="processes per worker role: pool=2")
+    ] = None,
 ) -> None:
     """Run the stack until Ctrl-C. Every option is also a TARN_* variable (TARN_PORT=4600)."""
     from bus.settings import Settings, SettingsError
@@ -67,6 +72,7 @@ def up(
             redis_url=redis_url,
             executor=executor.value if executor else None,
             aws_endpoint=aws_endpoint,
+            scale=scale,
         )
     except SettingsError as exc:
         raise SystemExit(f"tarn: {exc}") from None

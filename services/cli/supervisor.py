@@ -1,15 +1,17 @@
 """`tarn up`'s process supervisor: a private Redis, the companion AWS endpoint (moto server), the
-API and each worker as child processes.
+API and each worker as child processes; `--scale pool=3,async=2` runs that many processes of a
+role (each its own consumer, see workers/consumers.py).
 
-Children that die are restarted; SIGINT/SIGTERM stop the API and workers first (they finish
-or hand back their work), then the companion, then Redis, which writes its append-only file on
-the way out.
+Children that die are restarted, each on its own; SIGINT/SIGTERM stop the API and workers
+first (they finish or hand back their work), then the companion, then Redis, which writes its
+append-only file on the way out.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -19,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,6 +148,30 @@ def companion_child(data_dir: Path, account_id: str) -> tuple[Child, str]:
     return child, f"http://127.0.0.1:{port}"
 
 
+def parse_scale(text: str, roles: tuple[str, ...]) -> Counter[str]:
+    """Processes per role: one per name in `roles` (TARN_WORKERS), then `text` ("pool=3,async=2",
+    TARN_SCALE or --scale) overriding."""
+    counts = Counter(roles)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        role, _, number = (p.strip() for p in part.partition("="))
+        if role not in counts or not number.isdigit() or int(number) < 1:
+            raise StartupError(
+                f"--scale {part!r} is not ROLE=N with N at least 1 and ROLE one of "
+                f"{', '.join(counts)}"
+            )
+        counts[role] = int(number)
+    return counts
+
+
+def worker_children(counts: Counter[str]) -> list[Child]:
+    """One child per worker process: `pool`, or `pool-1`, `pool-2`, ... when scaled."""
+    children = []
+    for role, count in counts.items():
+        names = [role] if count == 1 else [f"{role}-{n}" for n in range(1, count + 1)]
+        children += [Child(name, [sys.executable, "-m", "workers", role]) for name in names]
+    return children
+
+
 def _redis_answers(sock: Path) -> bool:
     try:
         return bool(Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
@@ -157,7 +184,7 @@ class Supervisor:
         self.settings = settings
         python = sys.executable
         self.children = [Child("api", [python, "-m", "services.cli.server"])]
-        self.children += [Child(role, [python, "-m", "workers", role]) for role in settings.workers]
+        self.scale: Counter[str] = Counter()  # processes per role, once `run` has read --scale
         self.redis: subprocess.Popen[bytes] | None = None
         self.companion: Child | None = None
         self.stopping = False
@@ -170,6 +197,8 @@ class Supervisor:
             signal.signal(signum, self._request_stop)
         started = time.monotonic()
         try:
+            self.scale = parse_scale(self.settings.scale, self.settings.workers)
+            self.children += worker_children(self.scale)
             self._start_all()
             self._wait_ready(started)
             self._supervise()
@@ -257,7 +286,7 @@ class Supervisor:
                         f"{child.name} exited with code {child.process.returncode} while "
                         f"starting; its log is {child.log_path or 'above'}"
                     )
-            if _healthy(url):
+            if _healthy(url, self.scale):
                 took = time.monotonic() - started
                 print(
                     f"tarn: ready on {self.settings.base_url} in {took:.2f} s "
@@ -364,9 +393,11 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
         pass
 
 
-def _healthy(url: str) -> bool:
+def _healthy(url: str, scale: Counter[str]) -> bool:
+    """Ready, with as many live processes of each role as `scale` asks for."""
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
+            instances = json.load(response).get("instances", {})
+    except (urllib.error.URLError, OSError, ValueError):
         return False
+    return all(instances.get(role, 0) >= count for role, count in scale.items())

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 
 import anyio
 import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from bus.heartbeats import DEAD_AFTER_MS
 from bus.keys import Keys
 from bus.messages import REPLIES, InvocationCompleted, InvokeFunction, Reply
 from bus.replies import send_reply
@@ -71,11 +73,16 @@ class HeldInvocations:
             await anyio.sleep(WATCH_INTERVAL_S)
 
     async def answer_for_dead(self) -> int:
-        """Answer the invocations of this host's pool workers whose process is gone; how many."""
+        """Answer the invocations of the pool workers that died: this host's whose process is
+        gone, and any (another container's, another machine's) silent for DEAD_AFTER_MS; how
+        many."""
         answered = 0
-        for raw in await self.redis.zrange(self.keys.heartbeats, 0, -1):
+        silent_since = time.time() * 1000 - DEAD_AFTER_MS
+        for raw, beat in await self.redis.zrange(self.keys.heartbeats, 0, -1, withscores=True):
             role, _, consumer = raw.decode().partition(":")
-            if role != ROLE or consumer == self.consumer or not local_process_gone(consumer):
+            if role != ROLE or consumer == self.consumer:
+                continue
+            if beat >= silent_since and not local_process_gone(consumer):
                 continue
             answered += await self._answer_all(consumer)
             await self.redis.zrem(self.keys.heartbeats, raw)
