@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from bus.heartbeats import DEAD_AFTER_MS
 from bus.keys import Keys
 from bus.processes import alive
 from bus.settings import Settings
@@ -86,7 +88,9 @@ def _text(value: bytes | str) -> str:
 
 async def held_by_a_live_worker(redis: Redis, keys: Keys, request_id: str) -> bool:
     """Whether a live pool worker is running the invocation `request_id` now."""
-    beats = [raw.decode().partition(":") for raw in await redis.zrange(keys.heartbeats, 0, -1)]
+    since = int(time.time() * 1000) - DEAD_AFTER_MS  # silent longer: dead wherever it ran
+    beating = await redis.zrangebyscore(keys.heartbeats, since, "+inf")
+    beats = [raw.decode().partition(":") for raw in beating]
     consumers = [c for role, _, c in beats if role == "pool" and not local_process_gone(c)]
     if not consumers:
         return False
