@@ -78,6 +78,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The companion AWS endpoint (SQS, DynamoDB, S3, IAM, ...) that port 4566 forwards
     # non-Lambda requests to; empty: `tarn up` starts a moto server on a private port.
     aws_endpoint: str = ""
+    # The companion's clock for EventBridge schedules runs this many times faster than the
+    # wall clock (tests: 60 fires a rate(1 minute) rule every second).
+    schedule_speedup: float = 1.0
 
     @property
     def base_url(self) -> str:

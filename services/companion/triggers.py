@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jsonpath_ng.ext
-from moto.events.models import Rule
+from moto.events.models import EventPattern, Rule
 from moto.events.utils import EventTemplateParser
 from moto.s3 import notifications
 from moto.sns.models import Subscription
@@ -38,13 +38,20 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (Subscription, "_parse_message_structure", ("self", "message", "protocol")),
     (Rule, "send_to_targets", ("self", "original_event", "transform_input")),
     (EventTemplateParser, "parse", ("input_template", "input_paths_map", "event")),
+    (EventPattern, "load", ("raw_pattern",)),
+    (EventPattern, "get_pattern", ("self",)),
 ]
+
+
+# moto's own Rule.send_to_targets, kept when the hook replaces it.
+_MOTO_SEND: list[Callable[..., None]] = []
 
 
 def install() -> None:
     notifications._invoke_awslambda = s3_notification
+    _MOTO_SEND.append(Rule.send_to_targets)
     Subscription.publish = _sns_publish(Subscription.publish)  # type: ignore[method-assign]
-    Rule.send_to_targets = _rule_send(Rule.send_to_targets)  # type: ignore[method-assign]
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
 
 
 def invoke(function: str, event: dict[str, Any], region: str) -> None:
@@ -120,25 +127,31 @@ def _sns_publish(original: Callable[..., None]) -> Callable[..., None]:
     return publish
 
 
-def _rule_send(original: Callable[..., None]) -> Callable[..., None]:
-    def send_to_targets(
-        self: Rule, original_event: dict[str, Any], transform_input: bool = True
-    ) -> None:
-        if not self.event_pattern.matches_event(original_event):  # type: ignore[arg-type]
-            return
-        functions = [t for t in self.targets if t["Arn"].split(":")[2] == "lambda"]
-        for target in functions:
-            invoke(
-                target["Arn"],
-                _target_input(target, original_event, transform_input),
-                self.region_name,
-            )
-        others = copy.copy(self)  # moto sends the rest; it knows no Lambda targets
-        others.targets = [t for t in self.targets if t not in functions]
-        if others.targets:
-            original(others, original_event, transform_input)
+def send_to_targets(
+    self: Rule, original_event: dict[str, Any], transform_input: bool = True
+) -> None:
+    """moto hands each bus event to every rule of the bus: a disabled rule takes none, nor does a
+    schedule-only one (no pattern), as on AWS."""
+    if self.state == "DISABLED":
+        return
+    if self.scheduled_expression and not self.event_pattern.get_pattern():
+        return
+    if self.event_pattern.matches_event(original_event):  # type: ignore[arg-type]
+        deliver(self, original_event, transform_input)
 
-    return send_to_targets
+
+def deliver(rule: Rule, event: dict[str, Any], transform_input: bool = True) -> bool:
+    """`event` to each of the rule's targets, whatever its pattern: Tarn invokes the functions,
+    moto sends to the rest (queues, log groups, buses); whether it did."""
+    functions = [t for t in rule.targets if t["Arn"].split(":")[2] == "lambda"]
+    for target in functions:
+        invoke(target["Arn"], _target_input(target, event, transform_input), rule.region_name)
+    others = copy.copy(rule)  # moto knows no Lambda targets
+    others.targets = [t for t in rule.targets if t not in functions]
+    others.event_pattern = EventPattern.load(None)
+    if others.targets:
+        _MOTO_SEND[0](others, event, transform_input)
+    return bool(others.targets)
 
 
 def _target_input(target: dict[str, Any], event: dict[str, Any], transform: bool) -> Any:

@@ -1,5 +1,5 @@
-"""S3 notifications, SNS subscriptions, EventBridge rules and log subscription filters invoke
-the function in Tarn, asynchronously, with the events AWS sends."""
+"""S3 notifications, SNS subscriptions, EventBridge rules and schedules and log subscription
+filters invoke the function in Tarn, asynchronously, with the events AWS sends."""
 
 from __future__ import annotations
 
@@ -37,9 +37,13 @@ def recorder(stack: Stack, folder: Path) -> tuple[str, Path]:
     return response["FunctionArn"], events
 
 
+def events_in(events: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else []
+
+
 def first_event(events: Path) -> dict[str, Any]:
-    wait_for(lambda: events.exists() and events.read_text().strip() != "", 30, "the invocation")
-    return dict(json.loads(events.read_text().splitlines()[0]))
+    wait_for(lambda: events_in(events) != [], 30, "the invocation")
+    return events_in(events)[0]
 
 
 def test_an_object_put_invokes_the_function_with_the_s3_event(stack: Stack, tmp_path: Path) -> None:
@@ -147,3 +151,65 @@ def test_a_log_subscription_filter_invokes_the_function_with_awslogs_data(
     )
     assert data["subscriptionFilters"] == ["to-tarn"]
     assert [e["message"] for e in data["logEvents"]] == ["hello"]
+
+
+def scheduled(stack: Stack, expression: str, targets: list[dict[str, Any]]) -> str:
+    """A rule on `expression` with `targets`; its ARN. The test stack's schedule clock runs 60
+    times faster (TARN_SCHEDULE_SPEEDUP), so a minute passes every second."""
+    eventbridge, rule = stack.client("events"), unique_name("schedule")
+    arn = eventbridge.put_rule(Name=rule, ScheduleExpression=expression)["RuleArn"]
+    eventbridge.put_targets(Rule=rule, Targets=targets)
+    return str(arn)
+
+
+def unschedule(stack: Stack, arn: str) -> None:
+    eventbridge, rule = stack.client("events"), arn.rsplit("/", 1)[1]
+    targets = eventbridge.list_targets_by_rule(Rule=rule)["Targets"]
+    eventbridge.remove_targets(Rule=rule, Ids=[t["Id"] for t in targets])
+    eventbridge.delete_rule(Name=rule)
+
+
+def test_a_rate_schedule_invokes_its_function_target_with_the_scheduled_event(
+    stack: Stack, tmp_path: Path
+) -> None:
+    function, events = recorder(stack, tmp_path)
+    rule = scheduled(stack, "rate(1 minute)", [{"Id": "fn", "Arn": function}])
+    try:
+        wait_for(lambda: len(events_in(events)) >= 2, 30, "two scheduled invocations")
+    finally:
+        unschedule(stack, rule)
+    first, second = events_in(events)[:2]
+    assert (first["source"], first["detail-type"], first["detail"]) == (
+        "aws.events",
+        "Scheduled Event",
+        {},
+    )
+    assert first["resources"] == [rule]
+    assert (first["account"], first["region"]) == ("000000000000", "us-east-1")
+    assert first["time"] < second["time"] and first["id"] != second["id"]
+
+
+def test_a_cron_schedule_reaches_a_function_and_a_queue_and_stops_when_disabled(
+    stack: Stack, tmp_path: Path
+) -> None:
+    function, events = recorder(stack, tmp_path)
+    sqs = stack.client("sqs")
+    queue = sqs.create_queue(QueueName=unique_name("scheduled"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    targets = [
+        {"Id": "fn", "Arn": function},
+        {"Id": "queue", "Arn": queue_arn["Attributes"]["QueueArn"]},
+    ]
+    rule = scheduled(stack, "cron(* * ? * SUN-SAT *)", targets)
+    try:
+        first_event(events)
+        received = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"]
+        assert json.loads(received[0]["Body"])["detail-type"] == "Scheduled Event"
+        stack.client("events").disable_rule(Name=rule.rsplit("/", 1)[1])
+        time.sleep(1.5)  # a firing already under way lands
+        fired = len(events_in(events))
+        time.sleep(3)  # three minutes of the test clock
+        assert len(events_in(events)) == fired
+    finally:
+        unschedule(stack, rule)
+    assert first_event(events)["time"].endswith(":00Z")  # on the minute, as cron fires
