@@ -27,12 +27,12 @@ def handler(event, context):
 """
 
 
-def recorder(stack: Stack, folder: Path) -> tuple[str, Path]:
+def recorder(stack: Stack, folder: Path, code: str = RECORDER) -> tuple[str, Path]:
     """A function that records its events; its ARN and the file."""
     events = folder / f"{unique_name('events')}.jsonl"
     name = unique_name()
     response = create_python_function(
-        stack.client(), name, RECORDER, Environment={"Variables": {"EVENTS_FILE": str(events)}}
+        stack.client(), name, code, Environment={"Variables": {"EVENTS_FILE": str(events)}}
     )
     return response["FunctionArn"], events
 
@@ -67,6 +67,41 @@ def test_an_object_put_invokes_the_function_with_the_s3_event(stack: Stack, tmp_
     assert record["s3"]["object"]["key"] == "in/a+b.txt"  # URL-encoded, as AWS sends it
     assert record["s3"]["object"]["size"] == 5
     assert "principalId" in record["userIdentity"]
+
+
+def test_a_failing_triggered_function_retries_then_lands_in_its_on_failure_queue(
+    stack: Stack, tmp_path: Path
+) -> None:
+    failing = (
+        RECORDER + "    raise RuntimeError('cannot take ' + event['Records'][0]['eventName'])\n"
+    )
+    arn, events = recorder(stack, tmp_path, failing)
+    sqs = stack.client("sqs")
+    queue = sqs.create_queue(QueueName=unique_name("failed"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    stack.client().put_function_event_invoke_config(
+        FunctionName=arn,
+        MaximumRetryAttempts=1,  # the stack retries after 0.2 s (TARN_ASYNC_RETRY_BASE_S)
+        DestinationConfig={"OnFailure": {"Destination": queue_arn["Attributes"]["QueueArn"]}},
+    )
+    s3, bucket = stack.client("s3"), unique_name("bucket")
+    s3.create_bucket(Bucket=bucket)
+    configuration = {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={"LambdaFunctionConfigurations": [configuration]},
+    )
+    s3.put_object(Bucket=bucket, Key="doomed.txt", Body=b"x")
+
+    received = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=20).get("Messages", [])
+    assert received, "no failure record within 20 s"
+    record = json.loads(received[0]["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["requestContext"]["functionArn"] == f"{arn}:$LATEST"
+    assert record["requestPayload"]["Records"][0]["s3"]["object"]["key"] == "doomed.txt"
+    assert record["responsePayload"]["errorMessage"] == "cannot take ObjectCreated:Put"
+    assert len(events_in(events)) == 2  # the first attempt and its one retry
 
 
 def test_a_publish_invokes_the_subscribed_function_with_the_sns_record(
