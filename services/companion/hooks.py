@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.companion import cloudformation, gateway, lambda_backend, triggers
+from services.companion import cloudformation, gateway, lambda_backend, rollbacks, triggers
 
 # (owner, attribute, the parameters the hook relies on)
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (*gateway.HOOKED, ("self", "environ", "start_response")),
     *triggers.HOOKED,
     *cloudformation.HOOKED,
+    *rollbacks.HOOKED,
     *lambda_backend.HOOKED,
 ]
 
@@ -21,4 +22,5 @@ def install(on_change: Callable[[bool], None]) -> None:
     gateway.install(on_change)
     triggers.install()
     cloudformation.install()
+    rollbacks.install()
     lambda_backend.install()
