@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.companion import cloudformation, gateway, lambda_backend, rollbacks, triggers
+from services.companion import cloudformation, gateway, lambda_backend, rollbacks, sam, triggers
 
 # (owner, attribute, the parameters the hook relies on)
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
@@ -14,6 +14,7 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     *triggers.HOOKED,
     *cloudformation.HOOKED,
     *rollbacks.HOOKED,
+    *sam.HOOKED,
     *lambda_backend.HOOKED,
 ]
 
@@ -23,4 +24,5 @@ def install(on_change: Callable[[bool], None]) -> None:
     triggers.install()
     cloudformation.install()
     rollbacks.install()
+    sam.install()
     lambda_backend.install()
