@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Installed again when pyproject.toml changes; the checkout itself is installed editable.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint typecheck pytest bench
+.PHONY: install system-deps run test lint typecheck pytest bench test-sam
 
 system-deps:
 	@command -v redis-server >/dev/null || { \
@@ -64,3 +64,15 @@ test: install lint typecheck pytest
 
 bench: install
 	$(BIN)/python -m bench.invoke
+
+# `sam deploy` against Tarn (offline: --resolve-s3 makes its bucket in the companion). The SAM
+# CLI pins boto3 and pydantic apart from Tarn's, so it gets a virtualenv of its own; its test
+# (tests/companion/test_sam.py) is skipped where `sam` is not on PATH, and run here.
+SAM_VENV ?= .venv-sam
+
+$(SAM_VENV)/bin/sam:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check aws-sam-cli
+
+test-sam: install $(SAM_VENV)/bin/sam
+	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" $(BIN)/python -m pytest -q tests/companion/test_sam.py

@@ -7,12 +7,17 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/AWS_Lambda.html
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import Any, ClassVar
+from urllib.parse import urlparse
 
 from botocore import xform_name
 from botocore.exceptions import ClientError
+from moto.cloudformation import models as cloudformation_models
 from moto.cloudformation import parsing
+from moto.cloudformation import responses as cloudformation_responses
+from moto.cloudformation import utils as cloudformation_utils
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
 from moto.cloudformation.models import ChangeSet, Stack
 
@@ -28,6 +33,9 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (ChangeSet, "apply", ("self",)),
     (Stack, "_parse_template", ("self",)),
     (Stack, "_create_output_map", ("self",)),
+    (cloudformation_utils, "get_stack_from_s3_url", ("template_url", "account_id", "partition")),
+    (cloudformation_responses, "get_stack_from_s3_url", ("template_url",)),
+    (cloudformation_models, "get_stack_from_s3_url", ("template_url",)),
 ]
 MODELS: dict[str, type[TarnResource]] = {}
 
@@ -48,6 +56,32 @@ def install() -> None:
     parsing.resource_class_from_type = resource_class_from_type
     parsing.resource_name_property_from_type = resource_name_property_from_type
     ChangeSet.apply = _apply_with_outputs(ChangeSet.apply)  # type: ignore[method-assign,assignment]
+    from_s3 = _template_from_s3(cloudformation_utils.get_stack_from_s3_url)
+    cloudformation_responses.get_stack_from_s3_url = from_s3  # type: ignore[attr-defined,assignment]
+    cloudformation_models.get_stack_from_s3_url = from_s3  # type: ignore[attr-defined,assignment]
+
+
+def _template_from_s3(original: Callable[[str, str, str], str]) -> Callable[[str, str, str], str]:
+    """A TemplateURL on the endpoint itself (`http://127.0.0.1:4566/bucket/key`, as `sam deploy`
+    and `cdk deploy` build it from their endpoint) is path-style; moto reads only localhost's
+    so, and takes any other host's first label for a bucket."""
+
+    def get_stack_from_s3_url(template_url: str, account_id: str, partition: str) -> str:
+        url = urlparse(template_url)
+        if _bare_host(url.hostname or ""):
+            template_url = url._replace(netloc="localhost").geturl()
+        return original(template_url, account_id, partition)
+
+    return get_stack_from_s3_url
+
+
+def _bare_host(host: str) -> bool:
+    """An IP address or a one-label name: never a bucket's virtual host."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "." not in host
+    return True
 
 
 def _apply_with_outputs(apply: Callable[[ChangeSet], None]) -> Callable[[ChangeSet], None]:

@@ -1,10 +1,16 @@
 """SAM templates (`Transform: AWS::Serverless-2016-10-31`) deployed with `aws cloudformation
-deploy`: AWS's SAM translator expands them in the companion, and the function and its SQS
-mapping are Tarn's."""
+deploy` and with `sam deploy` (the SAM CLI, offline, when it is on PATH): AWS's SAM translator
+expands them in the companion, and the function and its SQS mapping are Tarn's."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.companion.test_cloudformation_wiring import aws
 from tests.companion.test_triggers import first_event
@@ -105,3 +111,80 @@ def test_a_sam_function_with_an_sqs_event_deploys_into_tarn(stack: Stack, tmp_pa
         return found["EventSourceMappings"] == []
 
     wait_for(mappings_gone, 30, "the stack's mapping to be deleted")
+
+
+APP = "def handler(event, context):\n    return {'from': '%s'}\n"
+SAM_APP = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        FromJobs:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Jobs.Arn
+Outputs:
+  Hello:
+    Value: !Ref Hello
+"""
+
+
+def sam(stack: Stack, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The SAM CLI in `folder`, at the stack (AWS_ENDPOINT_URL), offline."""
+    env = os.environ | {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": stack.url,
+        "SAM_CLI_TELEMETRY": "0",
+    }
+    argv = [str(shutil.which("sam")), *args, "--region", "us-east-1"]
+    return subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("sam") is None, reason="the SAM CLI (pip install aws-sam-cli) is not on PATH"
+)
+def test_sam_deploy_creates_updates_and_deletes_a_function_in_tarn(
+    stack: Stack, tmp_path: Path
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(APP % "one")
+    (tmp_path / "template.yaml").write_text(SAM_APP)
+    name = unique_name("sam")
+    deploy = ("deploy", "--stack-name", name, "--resolve-s3", "--no-confirm-changeset")
+    deploy += ("--capabilities", "CAPABILITY_IAM")
+
+    deployed = sam(stack, tmp_path, *deploy)
+    assert deployed.returncode == 0, deployed.stderr + deployed.stdout
+    (described,) = stack.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    function = described["Outputs"][0]["OutputValue"]
+    lambda_client = stack.client()
+
+    def invoke() -> object:
+        return json.loads(lambda_client.invoke(FunctionName=function)["Payload"].read())
+
+    assert invoke() == {"from": "one"}
+    (mapping,) = lambda_client.list_event_source_mappings(FunctionName=function)[
+        "EventSourceMappings"
+    ]
+    assert mapping["EventSourceArn"].split(":")[2] == "sqs"
+
+    (tmp_path / "src" / "app.py").write_text(APP % "two")
+    updated = sam(stack, tmp_path, *deploy)
+    assert updated.returncode == 0, updated.stderr + updated.stdout
+    assert invoke() == {"from": "two"}
+    unchanged = sam(stack, tmp_path, *deploy, "--no-fail-on-empty-changeset")
+    assert unchanged.returncode == 0, unchanged.stderr + unchanged.stdout
+
+    deleted = sam(stack, tmp_path, "delete", "--stack-name", name, "--no-prompts")
+    assert deleted.returncode == 0, deleted.stderr + deleted.stdout
+    assert function not in function_names(lambda_client)
