@@ -26,6 +26,7 @@ from services.companion.tarn import lambda_client
 # CloudFormation polls until a function is ready, as these waiters do; a slow image pull or a
 # large package may take minutes.
 WAITER = {"Delay": 0.2, "MaxAttempts": 1500}
+SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::"
 
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (parsing, "resource_class_from_type", ("resource_type",)),
@@ -33,6 +34,7 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (ChangeSet, "apply", ("self",)),
     (Stack, "_parse_template", ("self",)),
     (Stack, "_create_output_map", ("self",)),
+    (Stack.stack_parameters, "fget", ("self",)),  # a property
     (cloudformation_utils, "get_stack_from_s3_url", ("template_url", "account_id", "partition")),
     (cloudformation_responses, "get_stack_from_s3_url", ("template_url",)),
     (cloudformation_models, "get_stack_from_s3_url", ("template_url",)),
@@ -56,9 +58,21 @@ def install() -> None:
     parsing.resource_class_from_type = resource_class_from_type
     parsing.resource_name_property_from_type = resource_name_property_from_type
     ChangeSet.apply = _apply_with_outputs(ChangeSet.apply)  # type: ignore[method-assign,assignment]
+    Stack.stack_parameters = property(previous_values)  # type: ignore[method-assign,assignment]
     from_s3 = _template_from_s3(cloudformation_utils.get_stack_from_s3_url)
     cloudformation_responses.get_stack_from_s3_url = from_s3  # type: ignore[attr-defined,assignment]
     cloudformation_models.get_stack_from_s3_url = from_s3  # type: ignore[attr-defined,assignment]
+
+
+def previous_values(self: Stack) -> dict[str, Any]:
+    """The values UsePreviousValue takes (moto reads them from here): an SSM-typed parameter's
+    is its parameter's name, as given, not the value it resolved to, which moto would look up
+    as a name (`cdk deploy` passes the bootstrap version so on every update)."""
+    values = dict(self.resource_map.resolved_parameters)
+    for key, slot in self.template_dict.get("Parameters", {}).items():
+        if str(slot.get("Type", "")).startswith(SSM_PARAMETER_TYPE):
+            values[key] = self.resource_map.input_parameters.get(key, slot.get("Default"))
+    return values
 
 
 def _template_from_s3(original: Callable[[str, str, str], str]) -> Callable[[str, str, str], str]:

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.companion import cloudformation, gateway, lambda_backend, rollbacks, sam, triggers
+from services.companion import (
+    change_sets,
+    cloudformation,
+    gateway,
+    lambda_backend,
+    rollbacks,
+    sam,
+    triggers,
+)
 
 # (owner, attribute, the parameters the hook relies on)
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
@@ -14,6 +22,7 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     *triggers.HOOKED,
     *cloudformation.HOOKED,
     *rollbacks.HOOKED,
+    *change_sets.HOOKED,
     *sam.HOOKED,
     *lambda_backend.HOOKED,
 ]
@@ -24,5 +33,6 @@ def install(on_change: Callable[[bool], None]) -> None:
     triggers.install()
     cloudformation.install()
     rollbacks.install()
+    change_sets.install()
     sam.install()
     lambda_backend.install()

@@ -15,6 +15,8 @@ from typing import Any
 from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend, Event, Stack, cloudformation_backends
 
+from services.companion import change_sets
+
 log = logging.getLogger("tarn.companion")
 RESOURCE_PARAMETERS = ("logical_id", "resource_json", "resources_map", "account_id", "region_name")
 
@@ -24,7 +26,6 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (Stack, "create_resources", ("self",)),
     (Stack, "update", ("self", "template", "role_arn", "parameters", "tags")),
     (CloudFormationBackend, "execute_change_set", ("self", "change_set_name", "stack_name")),
-    (CloudFormationBackend, "describe_change_set", ("self", "change_set_name")),
     (parsing.ResourceMap, "__init__", ("self", "stack_id", "stack_name", "parameters", "tags")),
     (parsing.OutputMap, "__init__", ("self", "resources", "template", "stack_id")),
 ]
@@ -62,6 +63,14 @@ def _failing(action: str, original: Callable[..., Any]) -> Callable[..., Any]:
     return make
 
 
+def as_failure(exc: Exception, action: str) -> ResourceFailed:
+    """A resource's failure as it is; any other (parameters, moto's own errors) the stack's."""
+    if isinstance(exc, ResourceFailed):
+        return exc
+    log.warning("a stack operation failed", exc_info=exc)
+    return ResourceFailed("", "AWS::CloudFormation::Stack", action, reason_of(exc))
+
+
 def reason_of(exc: Exception) -> str:
     return str(getattr(exc, "message", None) or exc or type(exc).__name__)
 
@@ -70,8 +79,8 @@ def _create_resources(original: Callable[[Stack], None]) -> Callable[[Stack], No
     def create_resources(self: Stack) -> None:
         try:
             original(self)
-        except ResourceFailed as failed:
-            roll_back_create(self, failed)
+        except Exception as exc:
+            roll_back_create(self, as_failure(exc, "CREATE"))
 
     return create_resources
 
@@ -82,8 +91,8 @@ def _update(original: Callable[..., None]) -> Callable[..., None]:
         vars(self)["status_reason"] = None
         try:
             original(self, template, *args, **kwargs)
-        except ResourceFailed as failed:
-            roll_back_update(self, failed, *before)
+        except Exception as exc:
+            roll_back_update(self, as_failure(exc, "UPDATE"), *before)
 
     return update
 
@@ -91,9 +100,9 @@ def _update(original: Callable[..., None]) -> Callable[..., None]:
 def execute_change_set(
     self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None
 ) -> None:
-    """moto's, with a failure rolled back instead of raised past a half-made stack."""
-    change_set = self.describe_change_set(change_set_name)
-    assert change_set is not None  # describe_change_set raises ValidationError instead
+    """moto's, on the stack's own change set, with a failure rolled back instead of raised past a
+    half-made stack."""
+    change_set = change_sets.find(self, change_set_name, stack_name)
     stack = self.stacks[change_set.stack_id]
     kind = change_set.change_set_type
     before = stack.template, dict(stack.resource_map.input_parameters)
@@ -101,8 +110,9 @@ def execute_change_set(
     stack._add_stack_event(f"{kind}_IN_PROGRESS", resource_status_reason="User Initiated")
     try:
         change_set.apply()
-    except ResourceFailed as failed:
+    except Exception as exc:
         change_set.execution_status = "EXECUTE_FAILED"
+        failed = as_failure(exc, kind)
         if kind == "CREATE":
             roll_back_create(stack, failed)
         else:
@@ -116,8 +126,7 @@ def execute_change_set(
 
 def roll_back_create(stack: Stack, failed: ResourceFailed) -> None:
     """Delete what the create made, then ROLLBACK_COMPLETE (or ROLLBACK_FAILED)."""
-    reason = f"The following resource(s) failed to create: [{failed.logical_id}]. "
-    _failed(stack, failed, "ROLLBACK", reason + "Rollback requested by user.")
+    _failed(stack, failed, "ROLLBACK", "Rollback requested by user.")
     backend = cloudformation_backends[stack.account_id][stack.region_name]
     for name, export in list(backend.exports.items()):
         if export.exporting_stack_id == stack.stack_id:
@@ -149,8 +158,7 @@ def roll_back_update(
 ) -> None:
     """Bring the resources back to the template before the update: what it added is deleted,
     what it changed is changed back; UPDATE_ROLLBACK_COMPLETE (or UPDATE_ROLLBACK_FAILED)."""
-    reason = f"The following resource(s) failed to {failed.action.lower()}: [{failed.logical_id}]. "
-    _failed(stack, failed, "UPDATE_ROLLBACK", reason)
+    _failed(stack, failed, "UPDATE_ROLLBACK")
 
     def restore() -> None:
         stack.template = template
@@ -167,21 +175,26 @@ def set_status(stack: Stack, status: str, reason: str | None = None) -> None:
     vars(stack)["status_reason"] = reason
 
 
-def _failed(stack: Stack, failed: ResourceFailed, rollback: str, reason: str) -> None:
-    log.info("stack %s: %s failed: %s", stack.name, failed.logical_id, failed.reason)
-    event = Event(
-        stack_id=stack.stack_id,
-        stack_name=stack.name,
-        logical_resource_id=failed.logical_id,
-        physical_resource_id="",
-        resource_type=failed.resource_type,
-        resource_status=f"{failed.action}_FAILED",
-        resource_status_reason=failed.reason,
-        resource_properties=None,
-    )
-    stack.events.append(event)
-    set_status(stack, f"{rollback}_IN_PROGRESS", reason)
-    stack._add_stack_event(f"{rollback}_IN_PROGRESS", resource_status_reason=reason)
+def _failed(stack: Stack, failed: ResourceFailed, rollback: str, more: str = "") -> None:
+    """The failed resource's event (if a resource failed), then the stack's rollback begins."""
+    log.info("stack %s: %s failed: %s", stack.name, failed.logical_id or "it", failed.reason)
+    reason = failed.reason
+    if failed.logical_id:
+        event = Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=failed.logical_id,
+            physical_resource_id="",
+            resource_type=failed.resource_type,
+            resource_status=f"{failed.action}_FAILED",
+            resource_status_reason=failed.reason,
+            resource_properties=None,
+        )
+        stack.events.append(event)
+        action = failed.action.lower()
+        reason = f"The following resource(s) failed to {action}: [{failed.logical_id}]. {more}"
+    set_status(stack, f"{rollback}_IN_PROGRESS", reason.strip())
+    stack._add_stack_event(f"{rollback}_IN_PROGRESS", resource_status_reason=reason.strip())
 
 
 def _finish(stack: Stack, rollback: str, undo: Callable[[], None]) -> None:
