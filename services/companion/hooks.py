@@ -13,6 +13,7 @@ from services.companion import (
     lambda_backend,
     rollbacks,
     sam,
+    scheduler,
     triggers,
 )
 
@@ -24,6 +25,7 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     *rollbacks.HOOKED,
     *change_sets.HOOKED,
     *sam.HOOKED,
+    *scheduler.HOOKED,
     *lambda_backend.HOOKED,
 ]
 
@@ -35,4 +37,5 @@ def install(on_change: Callable[[bool], None]) -> None:
     rollbacks.install()
     change_sets.install()
     sam.install()
+    scheduler.install()
     lambda_backend.install()

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from moto.events.models import Rule, events_backends
+from moto.events.exceptions import ValidationException
+from moto.events.models import EventsBackend, Rule, events_backends
 
 from services.companion import triggers
 from services.companion.schedules import InvalidSchedule, Schedule, parse
@@ -23,6 +24,27 @@ from services.companion.schedules import InvalidSchedule, Schedule, parse
 log = logging.getLogger("tarn.companion")
 MAX_SLEEP_S = 1.0  # a new or changed rule is noticed within this
 MIN_SLEEP_S = 0.02
+
+PUT_RULE_PARAMETERS = ("self", "name", "description", "event_bus_arn", "event_pattern", "role_arn")
+HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
+    (EventsBackend, "put_rule", (*PUT_RULE_PARAMETERS, "scheduled_expression")),
+]
+
+
+def install() -> None:
+    """PutRule refuses a schedule EventBridge would (moto checks only `cron(` or `rate(`)."""
+    put_rule: Callable[..., Rule] = EventsBackend.put_rule
+
+    def put_checked_rule(self: EventsBackend, name: str, *args: Any, **kwargs: Any) -> Rule:
+        expression = kwargs.get("scheduled_expression")
+        if expression:
+            try:
+                parse(expression)
+            except InvalidSchedule:
+                raise ValidationException("Parameter ScheduleExpression is not valid.") from None
+        return put_rule(self, name, *args, **kwargs)
+
+    EventsBackend.put_rule = put_checked_rule  # type: ignore[method-assign]
 
 
 @dataclass
