@@ -35,6 +35,7 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (Stack, "_parse_template", ("self",)),
     (Stack, "_create_output_map", ("self",)),
     (Stack.stack_parameters, "fget", ("self",)),  # a property
+    (parsing.ResourceMap, "build_resource_diff", ("self", "other_template", "parameters")),
     (cloudformation_utils, "get_stack_from_s3_url", ("template_url", "account_id", "partition")),
     (cloudformation_responses, "get_stack_from_s3_url", ("template_url",)),
     (cloudformation_models, "get_stack_from_s3_url", ("template_url",)),
@@ -58,10 +59,29 @@ def install() -> None:
     parsing.resource_class_from_type = resource_class_from_type
     parsing.resource_name_property_from_type = resource_name_property_from_type
     ChangeSet.apply = _apply_with_outputs(ChangeSet.apply)  # type: ignore[method-assign,assignment]
+    parsing.ResourceMap.build_resource_diff = _unmodified_without_properties(  # type: ignore[method-assign]
+        parsing.ResourceMap.build_resource_diff
+    )
     Stack.stack_parameters = property(previous_values)  # type: ignore[method-assign,assignment]
     from_s3 = _template_from_s3(cloudformation_utils.get_stack_from_s3_url)
     cloudformation_responses.get_stack_from_s3_url = from_s3  # type: ignore[attr-defined,assignment]
     cloudformation_models.get_stack_from_s3_url = from_s3  # type: ignore[attr-defined,assignment]
+
+
+def _unmodified_without_properties(diff: Callable[..., Any]) -> Callable[..., Any]:
+    """moto gives each resource it makes an empty Properties, so one the template left without
+    (an SQS queue, an SNS topic) was Modify in every later change set; the new template's get
+    the same before the two are compared."""
+
+    def build_resource_diff(
+        self: parsing.ResourceMap, other_template: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        for resource in other_template.get("Resources", {}).values():
+            if isinstance(resource, dict):
+                resource.setdefault("Properties", {})
+        return diff(self, other_template, *args, **kwargs)
+
+    return build_resource_diff
 
 
 def previous_values(self: Stack) -> dict[str, Any]:

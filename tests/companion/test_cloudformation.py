@@ -192,3 +192,22 @@ def test_aws_cloudformation_deploy_reports_a_failed_stack(stack: Stack, tmp_path
     (described,) = stack.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
     assert described["StackStatus"] == "ROLLBACK_COMPLETE"
     stack.client("cloudformation").delete_stack(StackName=name)
+
+
+def test_a_change_set_lists_only_what_changed(stack: Stack) -> None:
+    cloudformation, name = stack.client("cloudformation"), unique_name("stack")
+    resources: dict[str, Any] = {"Queue": {"Type": "AWS::SQS::Queue"}}  # no Properties
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps({"Resources": resources}))
+    resources["Topic"] = {"Type": "AWS::SNS::Topic"}
+    cloudformation.create_change_set(
+        StackName=name,
+        ChangeSetName="more",
+        ChangeSetType="UPDATE",
+        TemplateBody=json.dumps({"Resources": resources}),
+    )
+    changes = cloudformation.describe_change_set(StackName=name, ChangeSetName="more")["Changes"]
+    listed = [
+        (c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in changes
+    ]
+    assert listed == [("Add", "Topic")]
+    cloudformation.delete_stack(StackName=name)
