@@ -27,6 +27,7 @@ from services.companion.tarn import lambda_client
 # large package may take minutes.
 WAITER = {"Delay": 0.2, "MaxAttempts": 1500}
 SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::"
+CUSTOM_PREFIX, CUSTOM_RESOURCE = "Custom::", "AWS::CloudFormation::CustomResource"
 
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (parsing, "resource_class_from_type", ("resource_type",)),
@@ -36,6 +37,8 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (Stack, "_create_output_map", ("self",)),
     (Stack.stack_parameters, "fget", ("self",)),  # a property
     (parsing.ResourceMap, "build_resource_diff", ("self", "other_template", "parameters")),
+    (parsing.ResourceMap, "delete", ("self",)),
+    (parsing.ResourceMap, "_delete_resource", ("self", "parsed_resource", "resource_json")),
     (cloudformation_utils, "get_stack_from_s3_url", ("template_url", "account_id", "partition")),
     (cloudformation_responses, "get_stack_from_s3_url", ("template_url",)),
     (cloudformation_models, "get_stack_from_s3_url", ("template_url",)),
@@ -44,16 +47,16 @@ MODELS: dict[str, type[TarnResource]] = {}
 
 
 def install() -> None:
-    from services.companion import lambda_resources  # noqa: F401 (registers the models)
+    from services.companion import custom_resources, lambda_resources  # noqa: F401 (the models)
 
     class_from_type: Callable[[str], Any] = parsing.resource_class_from_type
     name_property: Callable[[str], str | None] = parsing.resource_name_property_from_type
 
     def resource_class_from_type(resource_type: str) -> Any:
-        return MODELS.get(resource_type) or class_from_type(resource_type)
+        return model_of(resource_type) or class_from_type(resource_type)
 
     def resource_name_property_from_type(resource_type: str) -> str | None:
-        model = MODELS.get(resource_type)
+        model = model_of(resource_type)
         return model.name_property if model else name_property(resource_type)
 
     parsing.resource_class_from_type = resource_class_from_type
@@ -62,6 +65,7 @@ def install() -> None:
     parsing.ResourceMap.build_resource_diff = _unmodified_without_properties(  # type: ignore[method-assign]
         parsing.ResourceMap.build_resource_diff
     )
+    parsing.ResourceMap.delete = delete_in_reverse  # type: ignore[method-assign]
     Stack.stack_parameters = property(previous_values)  # type: ignore[method-assign,assignment]
     from_s3 = _template_from_s3(cloudformation_utils.get_stack_from_s3_url)
     cloudformation_responses.get_stack_from_s3_url = from_s3  # type: ignore[attr-defined,assignment]
@@ -82,6 +86,33 @@ def _unmodified_without_properties(diff: Callable[..., Any]) -> Callable[..., An
         return diff(self, other_template, *args, **kwargs)
 
     return build_resource_diff
+
+
+def delete_in_reverse(self: parsing.ResourceMap) -> None:
+    """A stack's resources deleted in the reverse order of their making, as CloudFormation
+    does (moto's order is a set's: a custom resource's function could go before it, and its
+    Delete request find no function). A failure is tried again after the rest, then raised."""
+    made = self._parsed_resources  # dependencies are made, and kept, before what refers to them
+    pending = [
+        name
+        for name in reversed(made)
+        if name in self._resource_json_map
+        and self._resource_json_map[name].get("DeletionPolicy") != "Retain"
+    ]
+    failure: Exception | None = None
+    while pending:
+        failed = []
+        for name in pending:
+            try:
+                self._delete_resource(made[name], self._resource_json_map[name])
+            except Exception as exc:
+                failed.append(name)
+                failure = exc
+            else:
+                made.pop(name)
+        if len(failed) == len(pending):
+            raise failure or RuntimeError("unreachable")
+        pending = failed
 
 
 def previous_values(self: Stack) -> dict[str, Any]:
@@ -116,6 +147,13 @@ def _bare_host(host: str) -> bool:
     except ValueError:
         return "." not in host
     return True
+
+
+def model_of(resource_type: str) -> type[TarnResource] | None:
+    """Tarn's model of a resource type; every `Custom::*` type is a custom resource."""
+    if resource_type.startswith(CUSTOM_PREFIX):
+        resource_type = CUSTOM_RESOURCE
+    return MODELS.get(resource_type)
 
 
 def _apply_with_outputs(apply: Callable[[ChangeSet], None]) -> Callable[[ChangeSet], None]:
