@@ -11,6 +11,7 @@ from services.companion import (
     cloudformation,
     gateway,
     lambda_backend,
+    operations,
     rollbacks,
     sam,
     scheduler,
@@ -23,6 +24,7 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     *triggers.HOOKED,
     *cloudformation.HOOKED,
     *rollbacks.HOOKED,
+    *operations.HOOKED,
     *change_sets.HOOKED,
     *sam.HOOKED,
     *scheduler.HOOKED,
@@ -35,6 +37,7 @@ def install(on_change: Callable[[bool], None]) -> None:
     triggers.install()
     cloudformation.install()
     rollbacks.install()
+    operations.install(on_change)
     change_sets.install()
     sam.install()
     scheduler.install()

@@ -2,7 +2,7 @@
 a stack left half made: the resource's event says why (CREATE_FAILED / UPDATE_FAILED), the
 stack's StackStatusReason names it, and what the operation made is rolled back, to
 ROLLBACK_COMPLETE after a create and UPDATE_ROLLBACK_COMPLETE after an update, where waiters
-and `aws cloudformation deploy` see the failure.
+and `aws cloudformation deploy` see the failure. The operations themselves: operations.py.
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-rollback-triggers.html
 """
 
@@ -13,9 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.cloudformation import parsing
-from moto.cloudformation.models import CloudFormationBackend, Event, Stack, cloudformation_backends
-
-from services.companion import change_sets
+from moto.cloudformation.models import Event, Stack, cloudformation_backends
 
 log = logging.getLogger("tarn.companion")
 RESOURCE_PARAMETERS = ("logical_id", "resource_json", "resources_map", "account_id", "region_name")
@@ -23,9 +21,6 @@ RESOURCE_PARAMETERS = ("logical_id", "resource_json", "resources_map", "account_
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (parsing, "parse_and_create_resource", RESOURCE_PARAMETERS),
     (parsing, "parse_and_update_resource", RESOURCE_PARAMETERS),
-    (Stack, "create_resources", ("self",)),
-    (Stack, "update", ("self", "template", "role_arn", "parameters", "tags")),
-    (CloudFormationBackend, "execute_change_set", ("self", "change_set_name", "stack_name")),
     (parsing.ResourceMap, "__init__", ("self", "stack_id", "stack_name", "parameters", "tags")),
     (parsing.OutputMap, "__init__", ("self", "resources", "template", "stack_id")),
 ]
@@ -45,9 +40,6 @@ class ResourceFailed(Exception):
 def install() -> None:
     parsing.parse_and_create_resource = _failing("CREATE", parsing.parse_and_create_resource)
     parsing.parse_and_update_resource = _failing("UPDATE", parsing.parse_and_update_resource)
-    Stack.create_resources = _create_resources(Stack.create_resources)  # type: ignore[method-assign,assignment]
-    Stack.update = _update(Stack.update)  # type: ignore[method-assign]
-    CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
 
 
 def _failing(action: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,55 +65,6 @@ def as_failure(exc: Exception, action: str) -> ResourceFailed:
 
 def reason_of(exc: Exception) -> str:
     return str(getattr(exc, "message", None) or exc or type(exc).__name__)
-
-
-def _create_resources(original: Callable[[Stack], None]) -> Callable[[Stack], None]:
-    def create_resources(self: Stack) -> None:
-        try:
-            original(self)
-        except Exception as exc:
-            roll_back_create(self, as_failure(exc, "CREATE"))
-
-    return create_resources
-
-
-def _update(original: Callable[..., None]) -> Callable[..., None]:
-    def update(self: Stack, template: str, *args: Any, **kwargs: Any) -> None:
-        before = self.template, dict(self.resource_map.input_parameters)
-        vars(self)["status_reason"] = None
-        try:
-            original(self, template, *args, **kwargs)
-        except Exception as exc:
-            roll_back_update(self, as_failure(exc, "UPDATE"), *before)
-
-    return update
-
-
-def execute_change_set(
-    self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None
-) -> None:
-    """moto's, on the stack's own change set, with a failure rolled back instead of raised past a
-    half-made stack."""
-    change_set = change_sets.find(self, change_set_name, stack_name)
-    stack = self.stacks[change_set.stack_id]
-    kind = change_set.change_set_type
-    before = stack.template, dict(stack.resource_map.input_parameters)
-    set_status(stack, f"{kind}_IN_PROGRESS")
-    stack._add_stack_event(f"{kind}_IN_PROGRESS", resource_status_reason="User Initiated")
-    try:
-        change_set.apply()
-    except Exception as exc:
-        change_set.execution_status = "EXECUTE_FAILED"
-        failed = as_failure(exc, kind)
-        if kind == "CREATE":
-            roll_back_create(stack, failed)
-        else:
-            roll_back_update(stack, failed, *before)
-        return
-    stack._add_stack_event(f"{kind}_COMPLETE")
-    change_set.execution_status = "EXECUTE_COMPLETE"
-    stack.status = f"{kind}_COMPLETE"
-    stack.template = change_set.template
 
 
 def roll_back_create(stack: Stack, failed: ResourceFailed) -> None:

@@ -194,8 +194,9 @@ def test_change_sets_of_one_name_on_two_stacks_are_each_their_own(stack: Stack) 
     )
     assert found["StackName"] == first
     cloudformation.execute_change_set(StackName=first, ChangeSetName="cdk-deploy-change-set")
-    (described,) = cloudformation.describe_stacks(StackName=first)["Stacks"]
-    assert described["StackStatus"] == "CREATE_COMPLETE"
+    cloudformation.get_waiter("stack_create_complete").wait(
+        StackName=first, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
     (waiting,) = cloudformation.describe_stacks(StackName=second)["Stacks"]
     assert waiting["StackStatus"] == "REVIEW_IN_PROGRESS"  # its change set was not the one run
 

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError, WaiterError
 
 from tests.companion.test_cloudformation_wiring import aws
 from tests.conftest import Stack
-from tests.functions import function_names, unique_name
+from tests.functions import ROLE, function_names, unique_name
 
 CODE = "def handler(event, context):\n    return {'got': event, 'v': '%s'}\n"
 
@@ -198,6 +198,9 @@ def test_a_change_set_lists_only_what_changed(stack: Stack) -> None:
     cloudformation, name = stack.client("cloudformation"), unique_name("stack")
     resources: dict[str, Any] = {"Queue": {"Type": "AWS::SQS::Queue"}}  # no Properties
     cloudformation.create_stack(StackName=name, TemplateBody=json.dumps({"Resources": resources}))
+    cloudformation.get_waiter("stack_create_complete").wait(
+        StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
     resources["Topic"] = {"Type": "AWS::SNS::Topic"}
     cloudformation.create_change_set(
         StackName=name,
@@ -210,4 +213,48 @@ def test_a_change_set_lists_only_what_changed(stack: Stack) -> None:
         (c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in changes
     ]
     assert listed == [("Add", "Topic")]
+    cloudformation.delete_stack(StackName=name)
+
+
+SLOW = """
+import time
+import cfnresponse
+
+def handler(event, context):
+    if event["RequestType"] == "Create":
+        time.sleep(6)  # past the 5 s CreateStack waits before it answers IN_PROGRESS
+    cfnresponse.send(event, context, cfnresponse.SUCCESS, {"Value": "made"}, "slow")
+"""
+
+
+def test_a_stack_operation_runs_in_the_background_and_refuses_another(stack: Stack) -> None:
+    """A stack that takes long is CREATE_IN_PROGRESS when CreateStack answers; until it is
+    made, an update is refused as on AWS, and DescribeStacks gives no Outputs (nothing is made
+    twice)."""
+    cloudformation, name = stack.client("cloudformation"), unique_name("stack")
+    function = {"Runtime": "python3.12", "Handler": "index.handler", "Role": ROLE}
+    body = {
+        "Resources": {
+            "Slow": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": function | {"Timeout": 30, "Code": {"ZipFile": SLOW}},
+            },
+            "Made": {
+                "Type": "Custom::Slow",
+                "Properties": {"ServiceToken": {"Fn::GetAtt": ["Slow", "Arn"]}},
+            },
+        },
+        "Outputs": {"Value": {"Value": {"Fn::GetAtt": ["Made", "Value"]}}},
+    }
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(body))
+    (described,) = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    assert described["StackStatus"] == "CREATE_IN_PROGRESS"
+    assert "Outputs" not in described
+    with pytest.raises(ClientError) as refused:
+        cloudformation.update_stack(StackName=name, TemplateBody=json.dumps(body))
+    assert "CREATE_IN_PROGRESS state and can not be updated" in str(refused.value)
+    cloudformation.get_waiter("stack_create_complete").wait(
+        StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    assert outputs(stack, name) == {"Value": "made"}
     cloudformation.delete_stack(StackName=name)
