@@ -11,7 +11,7 @@ from pathlib import Path
 
 from moto import server
 
-from services.companion import hooks
+from services.companion import hooks, operations
 from services.companion.scheduler import Scheduler
 from services.companion.snapshots import Snapshots
 from services.companion.tarn import settings
@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     if restored:
         took = time.monotonic() - started
         log.info("restored %s from %s in %.3f s", ", ".join(restored), snapshots.path, took)
+        for stack in operations.fail_interrupted():
+            log.warning("stack %s: its operation was cut short by the last stop", stack)
     hooks.install(on_change=snapshots.changed)
     snapshots.start()
     scheduler = Scheduler(settings().schedule_speedup, on_change=snapshots.changed)

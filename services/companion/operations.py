@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
-from moto.cloudformation.models import CloudFormationBackend, Stack
+from moto.cloudformation.models import CloudFormationBackend, Stack, cloudformation_backends
 
 from services.companion import change_sets
 from services.companion.rollbacks import as_failure, roll_back_create, roll_back_update, set_status
@@ -37,6 +37,14 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
 ]
 _RUNNING: dict[str, threading.Thread] = {}  # by stack ID
 REQUEST_WAIT_S = 5.0
+# What a stack whose operation a stop cut short becomes at the next start: a state AWS leaves
+# a stack in when it cannot go on, from which it can be deleted.
+INTERRUPTED = {
+    "CREATE_IN_PROGRESS": "CREATE_FAILED",
+    "ROLLBACK_IN_PROGRESS": "ROLLBACK_FAILED",
+    "UPDATE_IN_PROGRESS": "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_ROLLBACK_IN_PROGRESS": "UPDATE_ROLLBACK_FAILED",
+}
 
 
 def install(on_change: Callable[[bool], None]) -> None:
@@ -170,3 +178,19 @@ def execute_change_set(
         stack.status = f"{kind}_COMPLETE"  # last: waiters read it
 
     _background(stack, apply, on_change)
+
+
+def fail_interrupted() -> list[str]:
+    """After a restore: the stacks whose operation the last stop cut short, failed (their
+    thread is gone); their names."""
+    failed = []
+    for regions in list(dict.values(cloudformation_backends)):
+        for backend in list(dict.values(regions)):
+            for stack in list(backend.stacks.values()):
+                status = INTERRUPTED.get(str(stack.status))
+                if status is not None:
+                    reason = f"Tarn's companion stopped during {stack.status}"
+                    set_status(stack, status, reason)
+                    stack._add_stack_event(status, resource_status_reason=reason)
+                    failed.append(stack.name)
+    return failed
