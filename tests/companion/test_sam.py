@@ -8,12 +8,13 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.companion.test_cloudformation_wiring import aws
-from tests.companion.test_triggers import first_event
+from tests.companion.test_triggers import events_in, first_event
 from tests.conftest import Stack
 from tests.functions import function_names, unique_name
 from tests.waiting import wait_for
@@ -111,6 +112,55 @@ def test_a_sam_function_with_an_sqs_event_deploys_into_tarn(stack: Stack, tmp_pa
         return found["EventSourceMappings"] == []
 
     wait_for(mappings_gone, 30, "the stack's mapping to be deleted")
+
+
+TICKER = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Ticker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Environment:
+        Variables:
+          EVENTS_FILE: %s
+      InlineCode: |
+        import json, os
+
+        def handler(event, context):
+            with open(os.environ["EVENTS_FILE"], "a") as file:
+                file.write(json.dumps(event) + "\\n")
+      Events:
+        Tick:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 minute)
+"""
+
+
+def test_a_sam_schedule_event_runs_the_function_until_the_stack_is_deleted(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """SAM makes an AWS::Events::Rule and a permission; the companion's schedule fires it (the
+    test stack's clock: a minute a second)."""
+    events, name = tmp_path / "ticks.jsonl", unique_name("sam")
+    path = tmp_path / "template.yaml"
+    path.write_text(TICKER % events)
+    deployed = aws(
+        stack, "cloudformation", "deploy", "--template-file", str(path), "--stack-name", name
+    )
+    assert deployed.returncode == 0, deployed.stderr + deployed.stdout
+    tick = first_event(events)
+    assert (tick["source"], tick["detail-type"]) == ("aws.events", "Scheduled Event")
+    assert tick["resources"][0].startswith("arn:aws:events:us-east-1:000000000000:rule/")
+
+    deleted = aws(stack, "cloudformation", "delete-stack", "--stack-name", name)
+    assert deleted.returncode == 0, deleted.stderr
+    time.sleep(1)  # a tick already under way lands
+    ticks = len(events_in(events))
+    time.sleep(2)
+    assert len(events_in(events)) == ticks  # the rule went with its stack
 
 
 APP = "def handler(event, context):\n    return {'from': '%s'}\n"
