@@ -1,6 +1,7 @@
 """Push triggers invoke Tarn's functions, never moto's own Lambda: S3 bucket notifications,
 SNS subscriptions with protocol `lambda` and EventBridge rules with Lambda targets become Event
-invocations in Tarn (its async path: retries, destinations, DLQ), with the events AWS sends.
+invocations in Tarn (its async path: retries, destinations, DLQ), with the events AWS sends,
+when the function's resource policy lets the service invoke it (policies.py), as on AWS.
 https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html, .../with-sns.html,
 https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
 """
@@ -21,7 +22,11 @@ from moto.events.utils import EventTemplateParser
 from moto.s3 import notifications
 from moto.sns.models import Subscription
 
+from services.companion.policies import allows
 from services.companion.tarn import invoke_event
+
+# Who delivers, as a resource policy names it: service principal, source ARN, account, region.
+Source = tuple[str, str, str, str]
 
 log = logging.getLogger("tarn.companion")
 # The placeholders AWS's own sample events carry where a local stack has no real value.
@@ -54,9 +59,16 @@ def install() -> None:
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
 
 
-def invoke(function: str, event: dict[str, Any], region: str) -> None:
-    """As on AWS, the source's own call succeeds whatever becomes of the invocation."""
+def invoke(function: str, event: dict[str, Any], source: Source) -> None:
+    """An Event invocation if the function's resource policy lets the source's service invoke
+    it; as on AWS, the source's own call succeeds whatever becomes of the invocation."""
+    service, source_arn, account, region = source
     try:
+        if not allows(function, service, source_arn, account, region):
+            log.warning(
+                "%s may not invoke %s (its resource policy): not invoked", service, function
+            )
+            return
         invoke_event(function, event, region)
     except Exception as exc:
         log.warning("could not invoke %s in Tarn: %s", function, exc)
@@ -72,7 +84,8 @@ def s3_notification(account_id: str, event_body: Any, fn_arn: str, region_name: 
         obj = record["s3"]["object"]
         obj.setdefault("sequencer", f"{_now_ms():016X}")
         obj["key"] = obj["key"].replace("%2F", "/")  # AWS encodes the key, slashes excepted
-    invoke(fn_arn, event_body, region_name)
+    bucket = f"arn:aws:s3:::{event_body['Records'][0]['s3']['bucket']['name']}"
+    invoke(fn_arn, event_body, ("s3.amazonaws.com", bucket, account_id, region_name))
 
 
 def sns_record(
@@ -121,7 +134,9 @@ def _sns_publish(original: Callable[..., None]) -> Callable[..., None]:
         if kwargs.get("message_structure", args[2] if len(args) > 2 else None) == "json":
             message = self._parse_message_structure(message, self.protocol)
         record = sns_record(self, message, message_id, subject, message_attributes)
-        invoke(self.endpoint, {"Records": [record]}, self.topic.arn.split(":")[3])
+        topic = self.topic.arn
+        source = ("sns.amazonaws.com", topic, topic.split(":")[4], topic.split(":")[3])
+        invoke(self.endpoint, {"Records": [record]}, source)
         return None
 
     return publish
@@ -145,7 +160,8 @@ def deliver(rule: Rule, event: dict[str, Any], transform_input: bool = True) -> 
     moto sends to the rest (queues, log groups, buses); whether it did."""
     functions = [t for t in rule.targets if t["Arn"].split(":")[2] == "lambda"]
     for target in functions:
-        invoke(target["Arn"], _target_input(target, event, transform_input), rule.region_name)
+        source = ("events.amazonaws.com", rule.arn, rule.account_id, rule.region_name)
+        invoke(target["Arn"], _target_input(target, event, transform_input), source)
     others = copy.copy(rule)  # moto knows no Lambda targets
     others.targets = [t for t in rule.targets if t not in functions]
     others.event_pattern = EventPattern.load(None)

@@ -37,6 +37,17 @@ def recorder(stack: Stack, folder: Path, code: str = RECORDER) -> tuple[str, Pat
     return response["FunctionArn"], events
 
 
+def allow(stack: Stack, function: str, service: str, source_arn: str) -> None:
+    """The permission AWS asks of a function before `service` delivers to it."""
+    stack.client().add_permission(
+        FunctionName=function,
+        StatementId=unique_name("allow"),
+        Action="lambda:InvokeFunction",
+        Principal=service,
+        SourceArn=source_arn,
+    )
+
+
 def events_in(events: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else []
 
@@ -50,6 +61,7 @@ def test_an_object_put_invokes_the_function_with_the_s3_event(stack: Stack, tmp_
     arn, events = recorder(stack, tmp_path)
     s3, bucket = stack.client("s3"), unique_name("bucket")
     s3.create_bucket(Bucket=bucket)
+    allow(stack, arn, "s3.amazonaws.com", f"arn:aws:s3:::{bucket}")
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
         NotificationConfiguration={
@@ -86,6 +98,7 @@ def test_a_failing_triggered_function_retries_then_lands_in_its_on_failure_queue
     )
     s3, bucket = stack.client("s3"), unique_name("bucket")
     s3.create_bucket(Bucket=bucket)
+    allow(stack, arn, "s3.amazonaws.com", f"arn:aws:s3:::{bucket}")
     configuration = {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
@@ -110,6 +123,7 @@ def test_a_publish_invokes_the_subscribed_function_with_the_sns_record(
     arn, events = recorder(stack, tmp_path)
     sns = stack.client("sns")
     topic = sns.create_topic(Name=unique_name("topic"))["TopicArn"]
+    allow(stack, arn, "sns.amazonaws.com", topic)
     subscription = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
     message_id = sns.publish(
         TopicArn=topic,
@@ -126,10 +140,27 @@ def test_a_publish_invokes_the_subscribed_function_with_the_sns_record(
     assert sent["MessageAttributes"] == {"kind": {"Type": "String", "Value": "test"}}
 
 
+def test_a_topic_the_resource_policy_does_not_name_invokes_nothing(
+    stack: Stack, tmp_path: Path
+) -> None:
+    arn, events = recorder(stack, tmp_path)
+    sns = stack.client("sns")
+    allowed, other = (sns.create_topic(Name=unique_name("topic"))["TopicArn"] for _ in "ab")
+    allow(stack, arn, "sns.amazonaws.com", allowed)
+    sns.subscribe(TopicArn=other, Protocol="lambda", Endpoint=arn)
+    sns.publish(TopicArn=other, Message="not for you")
+    sns.subscribe(TopicArn=allowed, Protocol="lambda", Endpoint=arn)
+    sns.publish(TopicArn=allowed, Message="for you")
+    assert first_event(events)["Records"][0]["Sns"]["Message"] == "for you"
+    time.sleep(1)  # the refused one would have come first, or by now
+    assert [e["Records"][0]["Sns"]["Message"] for e in events_in(events)] == ["for you"]
+
+
 def test_an_event_matching_a_rule_invokes_its_function_target(stack: Stack, tmp_path: Path) -> None:
     arn, events = recorder(stack, tmp_path)
     eventbridge, rule, source = stack.client("events"), unique_name("rule"), unique_name("app")
-    eventbridge.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    rule_arn = eventbridge.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    allow(stack, arn, "events.amazonaws.com", rule_arn["RuleArn"])
     eventbridge.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": arn}])
     eventbridge.put_events(
         Entries=[
@@ -193,6 +224,9 @@ def scheduled(stack: Stack, expression: str, targets: list[dict[str, Any]]) -> s
     times faster (TARN_SCHEDULE_SPEEDUP), so a minute passes every second."""
     eventbridge, rule = stack.client("events"), unique_name("schedule")
     arn = eventbridge.put_rule(Name=rule, ScheduleExpression=expression)["RuleArn"]
+    for target in targets:
+        if ":lambda:" in target["Arn"]:
+            allow(stack, target["Arn"], "events.amazonaws.com", arn)
     eventbridge.put_targets(Rule=rule, Targets=targets)
     return str(arn)
 
