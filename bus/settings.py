@@ -88,6 +88,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     invocation_records: int = 10_000
     # How often the AWS/Lambda metrics gathered from the records are put to CloudWatch.
     metrics_interval_s: float = 10.0
+    # The companion's clock for EventBridge schedules runs this many times faster than the
+    # wall clock (tests: 60 fires a rate(1 minute) rule every second).
+    schedule_speedup: float = 1.0
 
     @property
     def base_url(self) -> str:

@@ -25,6 +25,10 @@ HOP_BY_HOP = frozenset(
         b"expect",
     }
 )
+# Hypercorn writes its own on every answer: the companion's too would be a second Date header,
+# which the AWS SDK for JavaScript (the CDK CLI) reads as one unparsable date for its clock skew,
+# and then signs nothing more ("RangeError: Invalid time value").
+WRITTEN_BY_SERVER = frozenset({b"date", b"server"})
 # SQS long polls wait up to 20 s; DynamoDB and S3 transfers can take long on a slow disk.
 FORWARD_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
 
@@ -85,7 +89,8 @@ async def _request_body(receive: ASGIReceiveCallable) -> AsyncIterator[bytes]:
 
 
 async def _stream_response(response: httpx.Response, send: ASGISendCallable) -> None:
-    headers = [(n, v) for n, v in response.headers.raw if n.lower() not in HOP_BY_HOP]
+    dropped = HOP_BY_HOP | WRITTEN_BY_SERVER
+    headers = [(n, v) for n, v in response.headers.raw if n.lower() not in dropped]
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     async for chunk in response.aiter_raw():  # raw: a gzip body stays gzip, as sent
         await send({"type": "http.response.body", "body": chunk, "more_body": True})

@@ -1,6 +1,6 @@
 """`python -m services.companion [moto server flags]`: moto's own server, in this process, after
-Tarn's hooks, with its state restored from and kept on the data dir (TARN_DATA_DIR); the same
-flags as `python -m moto.server` (-H HOST -p PORT)."""
+Tarn's hooks, with its state restored from and kept on the data dir (TARN_DATA_DIR) and its
+EventBridge schedules fired; the same flags as `python -m moto.server` (-H HOST -p PORT)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 from moto import server
 
-from services.companion import hooks
+from services.companion import hooks, operations
+from services.companion.scheduler import Scheduler
 from services.companion.snapshots import Snapshots
 from services.companion.tarn import settings
 
@@ -28,11 +29,16 @@ def main(argv: list[str] | None = None) -> None:
     if restored:
         took = time.monotonic() - started
         log.info("restored %s from %s in %.3f s", ", ".join(restored), snapshots.path, took)
+        for stack in operations.fail_interrupted():
+            log.warning("stack %s: its operation was cut short by the last stop", stack)
     hooks.install(on_change=snapshots.changed)
     snapshots.start()
+    scheduler = Scheduler(settings().schedule_speedup, on_change=snapshots.changed)
+    scheduler.start()
     try:
         server.main(argv if argv is not None else sys.argv[1:])
     finally:  # moto's SIGTERM handler exits through here
+        scheduler.stop()
         snapshots.stop()
 
 

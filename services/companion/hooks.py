@@ -6,13 +6,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.companion import cloudformation, gateway, lambda_backend, metric_queries, triggers
+from services.companion import (
+    change_sets,
+    cloudformation,
+    gateway,
+    lambda_backend,
+    metric_queries,
+    operations,
+    rollbacks,
+    sam,
+    scheduler,
+    triggers,
+)
 
 # (owner, attribute, the parameters the hook relies on)
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (*gateway.HOOKED, ("self", "environ", "start_response")),
     *triggers.HOOKED,
     *cloudformation.HOOKED,
+    *rollbacks.HOOKED,
+    *operations.HOOKED,
+    *change_sets.HOOKED,
+    *sam.HOOKED,
+    *scheduler.HOOKED,
     *lambda_backend.HOOKED,
     *metric_queries.HOOKED,
 ]
@@ -22,5 +38,10 @@ def install(on_change: Callable[[bool], None]) -> None:
     gateway.install(on_change)
     triggers.install()
     cloudformation.install()
+    rollbacks.install()
+    operations.install(on_change)
+    change_sets.install()
+    sam.install()
+    scheduler.install()
     lambda_backend.install()
     metric_queries.install()

@@ -10,6 +10,7 @@ import time
 import zipfile
 from typing import Any
 
+from services.companion import cfn_response
 from services.companion.cloudformation import TarnResource, call, ignoring_missing, wait
 
 # Inline ZipFile code lands in this file, by runtime family, as on AWS.
@@ -20,12 +21,19 @@ FUNCTION_REPLACED_BY = ("FunctionName", "PackageType")
 
 
 def inline_zip(code: str, runtime: str) -> bytes:
+    """The code in its file, and beside it, as on AWS, the module custom resources answer with."""
     name = next((file for family, file in INLINE_FILES if runtime.startswith(family)), "index")
+    files = {name: code}
+    if runtime.startswith("python"):
+        files["cfnresponse.py"] = cfn_response.PYTHON
+    elif runtime.startswith("nodejs"):
+        files["cfn-response.js"] = cfn_response.NODE
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo(name)
-        info.external_attr = 0o100644 << 16
-        archive.writestr(info, code)
+        for file, text in files.items():
+            info = zipfile.ZipInfo(file)
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, text)
     return buffer.getvalue()
 
 

@@ -1,6 +1,7 @@
 """Push triggers invoke Tarn's functions, never moto's own Lambda: S3 bucket notifications,
 SNS subscriptions with protocol `lambda` and EventBridge rules with Lambda targets become Event
-invocations in Tarn (its async path: retries, destinations, DLQ), with the events AWS sends.
+invocations in Tarn (its async path: retries, destinations, DLQ), with the events AWS sends,
+when the function's resource policy lets the service invoke it (policies.py), as on AWS.
 https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html, .../with-sns.html,
 https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
 """
@@ -16,12 +17,16 @@ from collections.abc import Callable
 from typing import Any
 
 import jsonpath_ng.ext
-from moto.events.models import Rule
+from moto.events.models import EventPattern, Rule
 from moto.events.utils import EventTemplateParser
 from moto.s3 import notifications
 from moto.sns.models import Subscription
 
+from services.companion.policies import allows
 from services.companion.tarn import invoke_event
+
+# Who delivers, as a resource policy names it: service principal, source ARN, account, region.
+Source = tuple[str, str, str, str]
 
 log = logging.getLogger("tarn.companion")
 # The placeholders AWS's own sample events carry where a local stack has no real value.
@@ -38,18 +43,32 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     (Subscription, "_parse_message_structure", ("self", "message", "protocol")),
     (Rule, "send_to_targets", ("self", "original_event", "transform_input")),
     (EventTemplateParser, "parse", ("input_template", "input_paths_map", "event")),
+    (EventPattern, "load", ("raw_pattern",)),
+    (EventPattern, "get_pattern", ("self",)),
 ]
+
+
+# moto's own Rule.send_to_targets, kept when the hook replaces it.
+_MOTO_SEND: list[Callable[..., None]] = []
 
 
 def install() -> None:
     notifications._invoke_awslambda = s3_notification
+    _MOTO_SEND.append(Rule.send_to_targets)
     Subscription.publish = _sns_publish(Subscription.publish)  # type: ignore[method-assign]
-    Rule.send_to_targets = _rule_send(Rule.send_to_targets)  # type: ignore[method-assign]
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
 
 
-def invoke(function: str, event: dict[str, Any], region: str) -> None:
-    """As on AWS, the source's own call succeeds whatever becomes of the invocation."""
+def invoke(function: str, event: dict[str, Any], source: Source) -> None:
+    """An Event invocation if the function's resource policy lets the source's service invoke
+    it; as on AWS, the source's own call succeeds whatever becomes of the invocation."""
+    service, source_arn, account, region = source
     try:
+        if not allows(function, service, source_arn, account, region):
+            log.warning(
+                "%s may not invoke %s (its resource policy): not invoked", service, function
+            )
+            return
         invoke_event(function, event, region)
     except Exception as exc:
         log.warning("could not invoke %s in Tarn: %s", function, exc)
@@ -65,7 +84,8 @@ def s3_notification(account_id: str, event_body: Any, fn_arn: str, region_name: 
         obj = record["s3"]["object"]
         obj.setdefault("sequencer", f"{_now_ms():016X}")
         obj["key"] = obj["key"].replace("%2F", "/")  # AWS encodes the key, slashes excepted
-    invoke(fn_arn, event_body, region_name)
+    bucket = f"arn:aws:s3:::{event_body['Records'][0]['s3']['bucket']['name']}"
+    invoke(fn_arn, event_body, ("s3.amazonaws.com", bucket, account_id, region_name))
 
 
 def sns_record(
@@ -114,31 +134,40 @@ def _sns_publish(original: Callable[..., None]) -> Callable[..., None]:
         if kwargs.get("message_structure", args[2] if len(args) > 2 else None) == "json":
             message = self._parse_message_structure(message, self.protocol)
         record = sns_record(self, message, message_id, subject, message_attributes)
-        invoke(self.endpoint, {"Records": [record]}, self.topic.arn.split(":")[3])
+        topic = self.topic.arn
+        source = ("sns.amazonaws.com", topic, topic.split(":")[4], topic.split(":")[3])
+        invoke(self.endpoint, {"Records": [record]}, source)
         return None
 
     return publish
 
 
-def _rule_send(original: Callable[..., None]) -> Callable[..., None]:
-    def send_to_targets(
-        self: Rule, original_event: dict[str, Any], transform_input: bool = True
-    ) -> None:
-        if not self.event_pattern.matches_event(original_event):  # type: ignore[arg-type]
-            return
-        functions = [t for t in self.targets if t["Arn"].split(":")[2] == "lambda"]
-        for target in functions:
-            invoke(
-                target["Arn"],
-                _target_input(target, original_event, transform_input),
-                self.region_name,
-            )
-        others = copy.copy(self)  # moto sends the rest; it knows no Lambda targets
-        others.targets = [t for t in self.targets if t not in functions]
-        if others.targets:
-            original(others, original_event, transform_input)
+def send_to_targets(
+    self: Rule, original_event: dict[str, Any], transform_input: bool = True
+) -> None:
+    """moto hands each bus event to every rule of the bus: a disabled rule takes none, nor does a
+    schedule-only one (no pattern), as on AWS."""
+    if self.state == "DISABLED":
+        return
+    if self.scheduled_expression and not self.event_pattern.get_pattern():
+        return
+    if self.event_pattern.matches_event(original_event):  # type: ignore[arg-type]
+        deliver(self, original_event, transform_input)
 
-    return send_to_targets
+
+def deliver(rule: Rule, event: dict[str, Any], transform_input: bool = True) -> bool:
+    """`event` to each of the rule's targets, whatever its pattern: Tarn invokes the functions,
+    moto sends to the rest (queues, log groups, buses); whether it did."""
+    functions = [t for t in rule.targets if t["Arn"].split(":")[2] == "lambda"]
+    for target in functions:
+        source = ("events.amazonaws.com", rule.arn, rule.account_id, rule.region_name)
+        invoke(target["Arn"], _target_input(target, event, transform_input), source)
+    others = copy.copy(rule)  # moto knows no Lambda targets
+    others.targets = [t for t in rule.targets if t not in functions]
+    others.event_pattern = EventPattern.load(None)
+    if others.targets:
+        _MOTO_SEND[0](others, event, transform_input)
+    return bool(others.targets)
 
 
 def _target_input(target: dict[str, Any], event: dict[str, Any], transform: bool) -> Any:

@@ -49,7 +49,7 @@ class TarnStack:
 
 
 def _client(service: str, endpoint: str, **options: Any) -> Any:
-    import boto3  # type: ignore[import-untyped]
+    import boto3
 
     settings: dict[str, Any] = {
         "endpoint_url": endpoint,

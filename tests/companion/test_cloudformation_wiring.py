@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +91,12 @@ def template(bucket: str) -> dict[str, Any]:
 
 
 def aws(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """The AWS CLI (the one installed beside this Python, else the one on PATH) on the stack."""
     credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
     env = os.environ | credentials | {"AWS_DEFAULT_REGION": "us-east-1"}
+    beside = Path(sys.executable).parent / "aws"
     return subprocess.run(
-        ["aws", "--endpoint-url", stack.url, *args],
+        [str(beside) if beside.exists() else "aws", "--endpoint-url", stack.url, *args],
         env=env,
         capture_output=True,
         text=True,

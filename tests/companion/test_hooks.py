@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import re
 import tomllib
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -51,3 +52,16 @@ def test_a_lambda_request_at_the_companion_is_answered_by_tarn(stack: Stack) -> 
     )
     assert name in function_names(companion)
     assert companion.invoke(FunctionName=name, Payload=b'{"a": 1}')["Payload"].read() == b'{"a": 1}'
+
+
+def test_a_forwarded_answer_has_one_date_header(stack: Stack) -> None:
+    """Two (the companion's and the endpoint's) read as one unparsable date to the JavaScript
+    SDK, which then signs nothing more: the CDK CLI failed so."""
+    scope = "Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=x"
+    request = urllib.request.Request(
+        f"{stack.url}/?Action=ListQueues", headers={"Authorization": f"AWS4-HMAC-SHA256 {scope}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert len(response.headers.get_all("Date")) == 1
+        assert len(response.headers.get_all("Server")) == 1
