@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.companion import cloudformation, gateway, lambda_backend, triggers
+from services.companion import cloudformation, gateway, lambda_backend, log_cap, triggers
 
 # (owner, attribute, the parameters the hook relies on)
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
@@ -14,6 +14,7 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     *triggers.HOOKED,
     *cloudformation.HOOKED,
     *lambda_backend.HOOKED,
+    *log_cap.HOOKED,
 ]
 
 
@@ -22,3 +23,4 @@ def install(on_change: Callable[[bool], None]) -> None:
     triggers.install()
     cloudformation.install()
     lambda_backend.install()
+    log_cap.install()
