@@ -114,6 +114,7 @@ def _manage_lifetimes(app: Quart, settings: Settings) -> None:
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         task_group.start_soon(context.inbox.run)
+        task_group.start_soon(context.records.run)
         state["tasks"] = task_group
 
     @app.after_serving
