@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import aiohttp
 import anyio
 
 from bus.settings import Settings
-from workers.docker.containers import create_container, image_cmd, image_command
+from workers.docker.containers import create_container, image_cmd, image_command, image_entrypoint
 from workers.docker.engine import (
     FUNCTION_LABEL,
     STACK_LABEL,
@@ -39,6 +40,7 @@ from workers.docker.images import (
     parse_overrides,
     platform,
 )
+from workers.docker.output import MOUNT, OutputPipe, wrapped
 from workers.docker.placement import Placement, PlacementError, initial, resolve
 from workers.docker.sandboxes import DockerSandbox
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
@@ -65,6 +67,8 @@ class DockerExecutor:
         self._docker: aiodocker.Docker | None = None
         self._opening = anyio.Lock()
         self._pulls = ImagePulls()
+        self.output_dir = Path(settings.data_dir) / "output" / self.worker  # containers' pipes
+        self._entrypoints: dict[str, list[str]] = {}  # image -> its ENTRYPOINT
         # The pool looks code up by digest even for an Image function, whose digest is empty:
         # that lookup lands on the code folder itself, which must then exist.
         settings.code_dir.mkdir(parents=True, exist_ok=True)
@@ -81,8 +85,14 @@ class DockerExecutor:
         config = self.container_config(spec, image)
         if "Entrypoint" in config and config.get("Cmd") is None:
             config["Cmd"] = await image_cmd(docker, image)
-        container_id = await self._create(docker, config, spec)
-        sandbox = DockerSandbox(docker, container_id, output)
+        pipe = await self._pipe_output(docker, config, spec)
+        try:
+            container_id = await self._create(docker, config, spec)
+        except BaseException:
+            if pipe is not None:
+                pipe.close()
+            raise
+        sandbox = DockerSandbox(docker, container_id, output, pipe)
         try:
             await sandbox.begin()
         except BaseException:
@@ -90,6 +100,28 @@ class DockerExecutor:
                 await sandbox.kill()
             raise
         return sandbox
+
+    async def _pipe_output(
+        self, docker: aiodocker.Docker, config: dict[str, Any], spec: LaunchSpec
+    ) -> OutputPipe | None:
+        """A pipe for the container's output, mounted, with the command wrapped to write
+        there; None (the attach stream, then) for an Image function, whose image may have no
+        shell, or when the image's entrypoint is unknown (the image is absent)."""
+        if spec.function.package_type != "Zip":
+            return None
+        entrypoint = config.get("Entrypoint")
+        if entrypoint is None:  # the image's own, with the handler as its command
+            image = config["Image"]
+            if image not in self._entrypoints:
+                self._entrypoints[image] = await image_entrypoint(docker, image)
+            entrypoint = self._entrypoints[image]
+        if not entrypoint:
+            return None
+        pipe = OutputPipe(self.output_dir)
+        config["Entrypoint"], config["Cmd"] = wrapped([*entrypoint, *(config.get("Cmd") or [])])
+        binds = config["HostConfig"].setdefault("Binds", [])
+        binds.append(f"{self._host_path(pipe.folder)}:{MOUNT}:ro")
+        return pipe
 
     def container_config(self, spec: LaunchSpec, image: str) -> dict[str, Any]:
         """The engine's create-container body for `spec` (raises LaunchError, Unsupported)."""
@@ -165,6 +197,7 @@ class DockerExecutor:
         finally:
             await self._docker.close()
             self._docker = None
+            shutil.rmtree(self.output_dir, ignore_errors=True)
 
     async def _engine(self) -> aiodocker.Docker:
         """The engine client, opened on first use with the placement checked against it."""
