@@ -88,7 +88,8 @@ async def _receive_whole_body() -> None:
 
 async def _add_request_id(response: Response) -> Response:
     """AWS answers every request with `x-amzn-RequestId`, a fresh UUID (Invoke: its own)."""
-    response.headers.setdefault("X-Amzn-RequestId", str(uuid.uuid4()))
+    if "X-Amzn-RequestId" not in response.headers:  # Invoke's is set: no UUID to waste
+        response.headers["X-Amzn-RequestId"] = str(uuid.uuid4())
     return response
 
 
