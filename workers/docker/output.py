@@ -7,7 +7,9 @@ its response is then already in the pipe when the response arrives: one non-bloc
 it, where output through the engine trails the response and had to be waited for until quiet.
 
 Zip functions only: their images are AWS's base images (or stand-ins), which have /bin/sh; an
-Image function's own image may have no shell, and keeps the attach stream.
+Image function's own image may have no shell, and keeps the attach stream. And only on an
+engine that runs on this machine's kernel: a pipe does not cross into a VM (Docker Desktop's
+file sharing), where the container's open would wait for ever.
 """
 
 from __future__ import annotations
@@ -19,11 +21,23 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import aiodocker
+import aiohttp
+
 # Where the pipe's folder is mounted in the container (read-only: a FIFO is written all the same).
 MOUNT = "/var/tarn"
 PIPE = "output"
 WRAPPER = f'exec >>{MOUNT}/{PIPE} 2>&1; exec "$@"'
 READ_SIZE = 65536
+
+
+async def shares_kernel(docker: aiodocker.Docker) -> bool:
+    """Whether the engine's containers run on this process's kernel (a pipe reaches them)."""
+    try:
+        version = await docker.version()
+    except (aiodocker.DockerError, aiohttp.ClientError, OSError):
+        return False
+    return bool(version.get("KernelVersion") == os.uname().release)
 
 
 def wrapped(command: list[str]) -> tuple[list[str], list[str]]:

@@ -40,7 +40,7 @@ from workers.docker.images import (
     parse_overrides,
     platform,
 )
-from workers.docker.output import MOUNT, OutputPipe, wrapped
+from workers.docker.output import MOUNT, OutputPipe, shares_kernel, wrapped
 from workers.docker.placement import Placement, PlacementError, initial, resolve
 from workers.docker.sandboxes import DockerSandbox
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
@@ -69,6 +69,7 @@ class DockerExecutor:
         self._pulls = ImagePulls()
         self.output_dir = Path(settings.data_dir) / "output" / self.worker  # containers' pipes
         self._entrypoints: dict[str, list[str]] = {}  # image -> its ENTRYPOINT
+        self._pipes = False  # containers' output through pipes (the engine shares our kernel)
         # The pool looks code up by digest even for an Image function, whose digest is empty:
         # that lookup lands on the code folder itself, which must then exist.
         settings.code_dir.mkdir(parents=True, exist_ok=True)
@@ -106,8 +107,9 @@ class DockerExecutor:
     ) -> OutputPipe | None:
         """A pipe for the container's output, mounted, with the command wrapped to write
         there; None (the attach stream, then) for an Image function, whose image may have no
-        shell, or when the image's entrypoint is unknown (the image is absent)."""
-        if spec.function.package_type != "Zip":
+        shell, on an engine in another kernel (a VM), or when the image's entrypoint is
+        unknown (the image is absent)."""
+        if spec.function.package_type != "Zip" or not self._pipes:
             return None
         entrypoint = config.get("Entrypoint")
         if entrypoint is None:  # the image's own, with the handler as its command
@@ -216,6 +218,7 @@ class DockerExecutor:
                 await docker.close()
                 raise UnsupportedFunction(str(exc)) from None
             log.info("function containers use network mode %s", self.placement.network_mode)
+            self._pipes = await shares_kernel(docker)
             self._docker = docker
             return docker
 
