@@ -29,7 +29,7 @@ def rss_mb(pid: int) -> float:
 def role_of(command: str) -> str:
     if "redis-server" in command:
         return "redis"
-    if "moto" in command:
+    if "moto" in command or "services.companion" in command:
         return "companion"
     if "services.cli.server" in command:
         return "api"

@@ -4,23 +4,25 @@ GetObject, and whether the endpoint answers at all.
 
 Requests are SigV4-signed, in the configured region, with placeholder credentials: moto routes a
 request by the service in its credential scope, and an endpoint that checks signatures accepts
-them.
+them. httpx and botocore (about 35 MB and 0.6 s of imports) are imported at the first call, so
+a process that never calls the companion never loads them.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 import xml.etree.ElementTree as ElementTree
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-import httpx
 import msgspec
-from botocore.auth import S3SigV4Auth, SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 from bus.arns import Arn
+
+if TYPE_CHECKING:
+    import httpx
+    from botocore.credentials import Credentials
 
 # Credentials of an execution role on AWS; locally, placeholders that every SDK accepts.
 DUMMY_ACCESS_KEY_ID = "test"
@@ -29,7 +31,7 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 QUERY_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 TIMEOUT_S = 10.0
 # An S3 object (a deployment package) may be large and the disk behind the endpoint slow.
-OBJECT_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
+OBJECT_TIMEOUT_S, OBJECT_CONNECT_TIMEOUT_S = 300.0, 5.0
 PING_TIMEOUT_S = 1.0
 PING_CACHE_S = 1.0  # health is polled often; the companion answers for itself once a second
 
@@ -55,10 +57,17 @@ class Companion:
     def __init__(self, endpoint: str, region: str) -> None:
         self.endpoint = endpoint.rstrip("/") + "/"
         self.region = region
-        self._credentials = Credentials(DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY)
-        # Loopback or the user's own endpoint: never through an HTTP(S)_PROXY.
-        self._client = httpx.AsyncClient(timeout=TIMEOUT_S, trust_env=False)
+        self._http: httpx.AsyncClient | None = None
         self._answered_at = -PING_CACHE_S
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            import httpx
+
+            # Loopback or the user's own endpoint: never through an HTTP(S)_PROXY.
+            self._http = httpx.AsyncClient(timeout=TIMEOUT_S, trust_env=False)
+        return self._http
 
     async def call(self, service: str, target: str, body: dict[str, Any]) -> httpx.Response:
         """POST one JSON-protocol operation; raises httpx.HTTPError when unreachable."""
@@ -88,17 +97,20 @@ class Companion:
 
     async def get_object(self, bucket: str, key: str, version: str | None, max_bytes: int) -> bytes:
         """S3 GetObject, path-style; CompanionError with S3's error code when it fails."""
+        import httpx
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
         url = httpx.URL(
             f"{self.endpoint}{quote(bucket, safe='')}/{quote(key, safe='/~')}",
             params={"versionId": version} if version else None,
         )
         request = AWSRequest(method="GET", url=str(url), headers={})
-        S3SigV4Auth(self._credentials, "s3", self.region).add_auth(request)
+        S3SigV4Auth(_credentials(), "s3", self.region).add_auth(request)
         headers = dict(request.headers.items())
+        timeout = httpx.Timeout(OBJECT_TIMEOUT_S, connect=OBJECT_CONNECT_TIMEOUT_S)
         try:
-            async with self._client.stream(
-                "GET", url, headers=headers, timeout=OBJECT_TIMEOUT
-            ) as got:
+            async with self._client.stream("GET", url, headers=headers, timeout=timeout) as got:
                 if got.status_code != 200:
                     raise s3_error(got.status_code, await got.aread())
                 if int(got.headers.get("content-length") or 0) > max_bytes:
@@ -114,6 +126,8 @@ class Companion:
         a failure is not kept, so that `tarn up` sees the companion ready as soon as it is."""
         if time.monotonic() - self._answered_at < PING_CACHE_S:
             return True
+        import httpx
+
         try:
             await self._client.get(self.endpoint, timeout=PING_TIMEOUT_S)
         except httpx.HTTPError:
@@ -122,15 +136,26 @@ class Companion:
         return True
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     def _signed(self, service: str, target: str, data: bytes) -> dict[str, str]:
         return self._sign(service, data, {"X-Amz-Target": target, "Content-Type": CONTENT_TYPE})
 
     def _sign(self, service: str, data: bytes, headers: dict[str, str]) -> dict[str, str]:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
         request = AWSRequest(method="POST", url=self.endpoint, data=data, headers=headers)
-        SigV4Auth(self._credentials, service, self.region).add_auth(request)
+        SigV4Auth(_credentials(), service, self.region).add_auth(request)
         return dict(request.headers.items())
+
+
+@functools.cache
+def _credentials() -> Credentials:
+    from botocore.credentials import Credentials
+
+    return Credentials(DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY)
 
 
 def error_code(body: bytes) -> str:

@@ -49,6 +49,12 @@ class Keys:
     def replies(self, inbox: str) -> str:
         return f"{self.prefix}:replies:{inbox}"
 
+    @property
+    def record_changes(self) -> str:
+        """Pub/sub channel: the name of a function whose versions or aliases just changed
+        (published in the transaction that changes them), for the API's record cache."""
+        return f"{self.prefix}:channel:record-changes"
+
     # State
     def function(self, name: str) -> str:
         """Hash: qualifier ($LATEST, 1, 2, ...) -> msgpack FunctionVersion record."""

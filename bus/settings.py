@@ -77,6 +77,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The Parameters and Secrets extension each pool worker serves on 127.0.0.1 (AWS's port;
     # 0: any free port). Functions find it in PARAMETERS_SECRETS_EXTENSION_HTTP_PORT.
     extension_port: int = 2773
+    # Function logs to the companion's CloudWatch Logs (batched, about once a second per log
+    # stream); false: they stay in `tarn up`'s output and Invoke's LogType=Tail only.
+    cloudwatch_logs: bool = True
+    # Log events the companion keeps per log group (the newest), besides the group's retention.
+    log_events_kept: int = 10_000
     # The companion AWS endpoint (SQS, DynamoDB, S3, IAM, ...) that port 4566 forwards
     # non-Lambda requests to; empty: `tarn up` starts a moto server on a private port.
     aws_endpoint: str = ""

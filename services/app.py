@@ -89,7 +89,8 @@ async def _receive_whole_body() -> None:
 
 async def _add_request_id(response: Response) -> Response:
     """AWS answers every request with `x-amzn-RequestId`, a fresh UUID (Invoke: its own)."""
-    response.headers.setdefault("X-Amzn-RequestId", str(uuid.uuid4()))
+    if "X-Amzn-RequestId" not in response.headers:  # Invoke's is set: no UUID to waste
+        response.headers["X-Amzn-RequestId"] = str(uuid.uuid4())
     return response
 
 
@@ -115,6 +116,7 @@ def _manage_lifetimes(app: Quart, settings: Settings) -> None:
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         task_group.start_soon(context.inbox.run)
+        task_group.start_soon(context.records.run)
         state["tasks"] = task_group
 
     @app.after_serving

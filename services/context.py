@@ -13,6 +13,7 @@ from bus.keys import Keys
 from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.stores import Stores
+from services.functions.record_cache import RecordCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,17 +23,20 @@ class ApiContext:
     keys: Keys
     stores: Stores
     inbox: ReplyInbox
+    records: RecordCache  # what Invoke reads, cached until it changes
     aws: Companion | None  # None without a companion endpoint: then nobody is asked
 
     @classmethod
     def create(cls, settings: Settings, redis: Redis) -> ApiContext:
         keys = Keys(settings.key_prefix)
+        stores = Stores.create(redis, keys)
         return cls(
             settings=settings,
             redis=redis,
             keys=keys,
-            stores=Stores.create(redis, keys),
+            stores=stores,
             inbox=ReplyInbox(redis, keys),
+            records=RecordCache(redis, keys, stores),
             aws=Companion(settings.aws_endpoint, settings.region)
             if settings.aws_endpoint
             else None,

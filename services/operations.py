@@ -7,8 +7,6 @@ from __future__ import annotations
 import functools
 import re
 
-import botocore.session
-
 # A path parameter, `{Name}` or `{Name+}`: SDKs send ARNs with slashes in either.
 _PARAMETER = re.compile(r"\\\{\w+(\\\+)?\\\}")
 
@@ -17,6 +15,8 @@ _PARAMETER = re.compile(r"\\\{\w+(\\\+)?\\\}")
 def _operations() -> tuple[tuple[str, re.Pattern[str], str], ...]:
     """(method, path pattern, operation), the most literal paths first, so a path that two
     templates match names the more specific operation."""
+    import botocore.session  # only for a request no blueprint serves: not at every start
+
     model = botocore.session.get_session().get_service_model("lambda")
     found = []
     for name in model.operation_names:

@@ -10,7 +10,7 @@ import logging
 import time
 import uuid
 from math import inf
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 import anyio
 import msgspec
@@ -19,15 +19,18 @@ from bus.archives import CodeError
 from bus.folders import FolderError, check_folder
 from bus.messages import FUNCTION_COMMANDS, FunctionCommand, ProvisionFunction
 from bus.records import FunctionVersion, LastUpdateStatus, State
+from bus.settings import Settings
 from bus.stores import RecordMissing
 from bus.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
 from workers.consumers import adopt_orphans
 from workers.context import WorkerContext
-from workers.docker.provisioning import IMAGE_FAILURE_CODE, ImageProvisioner
 from workers.pool.executors.base import UnsupportedFunction
 from workers.pool.executors.process import can_run
 from workers.pool.interpreters import LocalRuntimes
+
+if TYPE_CHECKING:  # aiodocker is imported only by a stack that may run Docker
+    from workers.docker.provisioning import ImageProvisioner
 
 log = logging.getLogger("tarn.functions")
 
@@ -53,7 +56,7 @@ class FunctionManager:
             settings, keys, stream=keys.function_commands, group=GROUP, consumer=context.consumer
         )
         self.consumer = StreamConsumer(context.redis, config, FUNCTION_COMMANDS)
-        self.images = ImageProvisioner(settings) if settings.executor != "process" else None
+        self.images = _image_provisioner(settings) if settings.executor != "process" else None
         self.runtimes = LocalRuntimes(settings.local_runtimes_dir)
         # Runtimes `auto` runs as processes, and when their image was last found missing.
         self.fallbacks: dict[str, float] = {}
@@ -123,6 +126,8 @@ class FunctionManager:
         if reason is None:
             return "docker", None
         if not fallback:
+            from workers.docker.provisioning import IMAGE_FAILURE_CODE
+
             return None, (reason, IMAGE_FAILURE_CODE)
         if runtime not in self.fallbacks:
             log.warning(
@@ -180,3 +185,9 @@ def _settle(
         last_update_status_reason=reason,
         last_update_status_reason_code=code,
     )
+
+
+def _image_provisioner(settings: Settings) -> ImageProvisioner:
+    from workers.docker.provisioning import ImageProvisioner
+
+    return ImageProvisioner(settings)

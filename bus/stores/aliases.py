@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from bus.keys import Keys
 from bus.records import LATEST, Alias
-from bus.stores.base import ENCODER, RecordStore
+from bus.stores.base import ENCODER, RecordStore, announce_change
 from bus.transactions import transaction
 
 # Given the alias as stored (None if new) and the function's versions (empty if the function
@@ -41,6 +41,7 @@ class AliasStore(RecordStore[Alias]):
             alias = change(None if raw is None else self.decode(raw), versions)
             pipe.multi()
             pipe.hset(aliases_key, alias_name, ENCODER.encode(alias))
+            announce_change(pipe, self.keys, function_name)
             await pipe.execute()
             return alias
 
@@ -52,6 +53,7 @@ class AliasStore(RecordStore[Alias]):
             pipe.hdel(self.keys.function_aliases(function_name), alias_name)
             pipe.hdel(self.keys.function_policies(function_name), alias_name)
             pipe.hdel(self.keys.function_url_configs(function_name), alias_name)
+            announce_change(pipe, self.keys, function_name)
             await pipe.execute()
 
     async def delete_version(self, function_name: str, version: str) -> list[str]:
@@ -69,6 +71,7 @@ class AliasStore(RecordStore[Alias]):
             pipe.multi()
             pipe.hdel(function_key, version)
             pipe.hdel(self.keys.function_policies(function_name), version)
+            announce_change(pipe, self.keys, function_name)
             await pipe.execute()
             return []
 

@@ -49,6 +49,9 @@ class RecordStore(Generic[R]):
     async def _put(self, key: str, field: str, record: R) -> None:
         await self.redis.hset(key, field, ENCODER.encode(record))
 
+    def _changed(self, pipe: Any, record: R) -> None:
+        """Queue, in the transaction that stores `record`, what else a change of it needs."""
+
     async def _delete(self, key: str, field: str) -> bool:
         """Remove the record; False if there was none."""
         return bool(await self.redis.hdel(key, field))
@@ -79,10 +82,17 @@ class RecordStore(Generic[R]):
             record = change(None if raw is None else self._decoder.decode(raw))
             pipe.multi()
             pipe.hset(key, field, ENCODER.encode(record))
+            self._changed(pipe, record)
             await pipe.execute()
             return record
 
         return await transaction(self.redis, (key, *watched), attempt)
+
+
+def announce_change(pipe: Any, keys: Keys, name: str) -> None:
+    """Queue the news that function `name`'s versions or aliases change (in the transaction
+    that changes them): API processes drop what they cached of it."""
+    pipe.publish(keys.record_changes, name)
 
 
 async def names_after(redis: Redis, key: str, marker: str | None, count: int) -> list[str]:

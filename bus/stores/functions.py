@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from bus.keys import Keys
 from bus.records import LATEST, FunctionVersion
-from bus.stores.base import ENCODER, RecordMissing, RecordStore, names_after
+from bus.stores.base import ENCODER, RecordMissing, RecordStore, announce_change, names_after
 from bus.stores.tags import TagStore
 from bus.transactions import transaction
 
@@ -19,6 +19,9 @@ class FunctionStore(RecordStore[FunctionVersion]):
     def __init__(self, redis: Redis, keys: Keys) -> None:
         super().__init__(redis, keys, FunctionVersion)
         self._tags = TagStore(redis, keys)
+
+    def _changed(self, pipe: Any, record: FunctionVersion) -> None:
+        announce_change(pipe, self.keys, record.name)
 
     async def get(self, name: str, qualifier: str = LATEST) -> FunctionVersion | None:
         return await self._get(self.keys.function(name), qualifier)
@@ -33,6 +36,7 @@ class FunctionStore(RecordStore[FunctionVersion]):
             pipe.multi()
             pipe.hset(key, LATEST, ENCODER.encode(record))
             pipe.zadd(self.keys.function_names, {record.name: 0})
+            announce_change(pipe, self.keys, record.name)
             self._tags.stage(pipe, self._tags.function(record.name), tags)
             await pipe.execute()
             return True
@@ -78,6 +82,7 @@ class FunctionStore(RecordStore[FunctionVersion]):
             pipe.multi()
             pipe.hset(key, number, ENCODER.encode(record))
             pipe.set(counter, number)
+            announce_change(pipe, self.keys, name)
             await pipe.execute()
             return record
 
@@ -99,6 +104,7 @@ class FunctionStore(RecordStore[FunctionVersion]):
             )
             pipe.hdel(self.keys.function_settings, name)  # concurrency, CSC attachment
             pipe.zrem(self.keys.function_names, name)
+            announce_change(pipe, self.keys, name)
             await pipe.execute()
 
     async def names_after(self, marker: str | None, count: int) -> list[str]:

@@ -11,6 +11,7 @@ from services.companion import (
     cloudformation,
     gateway,
     lambda_backend,
+    log_cap,
     metric_queries,
     operations,
     rollbacks,
@@ -31,6 +32,7 @@ HOOKED: list[tuple[object, str, tuple[str, ...]]] = [
     *scheduler.HOOKED,
     *lambda_backend.HOOKED,
     *metric_queries.HOOKED,
+    *log_cap.HOOKED,
 ]
 
 
@@ -45,3 +47,4 @@ def install(on_change: Callable[[bool], None]) -> None:
     scheduler.install()
     lambda_backend.install()
     metric_queries.install()
+    log_cap.install()

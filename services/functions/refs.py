@@ -122,14 +122,18 @@ def function_ref(function_name: str) -> FunctionRef:
 
 async def resolve(context: ApiContext, ref: FunctionRef, *, routed: bool = False) -> Resolved:
     """The version `ref` names. An alias gives its primary version, or with `routed` the
-    version its routing configuration picks for one invocation."""
+    version its routing configuration picks for one invocation; `routed` reads (Invoke's)
+    go through the API's record cache."""
     version = ref.qualifier or LATEST
+    records = context.records
     if not is_version(version):
-        alias = await context.stores.aliases.get(ref.name, version)
+        aliases = records.alias if routed else context.stores.aliases.get
+        alias = await aliases(ref.name, version)
         if alias is None:
             raise not_found(context, ref)
         version = pick_version(alias) if routed else alias.function_version
-    record = await context.stores.functions.get(ref.name, version)
+    functions = records.function if routed else context.stores.functions.get
+    record = await functions(ref.name, version)
     if record is None:
         raise not_found(context, ref)
     return Resolved(record, qualified_arn(context, ref))

@@ -11,11 +11,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest, HTTPHeaders
-from botocore.credentials import Credentials
-
-from bus.aws import DUMMY_SECRET_ACCESS_KEY
 from bus.records import FunctionUrlConfig, ResourcePolicy
 from services.urls.events import UrlRequest
 
@@ -50,20 +45,6 @@ def _allows_url(statement: dict[str, Any], auth_type: str) -> bool:
     )
 
 
-class _Verifier(SigV4Auth):  # type: ignore[misc]
-    """botocore's signer, signing exactly the headers the client signed."""
-
-    def __init__(self, access_key: str, region: str, service: str, signed: list[str]) -> None:
-        super().__init__(Credentials(access_key, DUMMY_SECRET_ACCESS_KEY), service, region)
-        self._signed = signed
-
-    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
-        headers = HTTPHeaders()
-        for name in self._signed:
-            headers[name] = request.headers.get(name, "")
-        return headers
-
-
 def iam_caller(request: UrlRequest, region: str, account_id: str) -> dict[str, Any] | None:
     """The event's `authorizer` of a request SigV4-signed for Lambda in `region` with the
     placeholder secret (any access key id); None when unsigned, mis-signed or stale."""
@@ -77,15 +58,9 @@ def iam_caller(request: UrlRequest, region: str, account_id: str) -> dict[str, A
         return None
     if abs((datetime.now(UTC) - signed_at).total_seconds()) > MAX_SKEW_S:
         return None
-    signed = match["signed"].split(";")
-    verifier = _Verifier(match["key"], region, "lambda", signed)
-    headers = {name: value for name, value in request.headers if name in signed}
-    aws_request = AWSRequest(
-        method=request.method, url=request.sent_url, headers=headers, data=request.body
-    )
-    aws_request.context["timestamp"] = amz_date
-    canonical = verifier.canonical_request(aws_request)
-    expected = verifier.signature(verifier.string_to_sign(aws_request, canonical), aws_request)
+    from services.urls.sigv4 import signature  # botocore, only where IAM auth is used
+
+    expected = signature(request, match["key"], region, match["signed"].split(";"), amz_date)
     if not hmac.compare_digest(expected, match["signature"]):
         return None
     user_arn = f"arn:aws:iam::{account_id}:root"

@@ -136,6 +136,25 @@ def test_log_tail_holds_the_invocations_own_log(docker_client) -> None:
     assert f"REPORT RequestId: {request_id}" in log
 
 
+OUTPUT_PIPE = """
+import os, sys
+
+def handler(event, context):
+    print("to stdout"); print("to stderr", file=sys.stderr)
+    return [os.readlink(f"/proc/self/fd/{fd}") for fd in (1, 2)]
+"""
+
+
+def test_a_zip_functions_output_goes_through_tarns_pipe_and_is_in_its_log(docker_client) -> None:
+    name = python_function(docker_client, "handler", code=OUTPUT_PIPE)
+    for _ in range(3):  # warm invokes: each log complete when its response is
+        response = invoke(docker_client, name, {}, LogType="Tail")
+        log = base64.b64decode(response["LogResult"]).decode()
+        assert json.loads(response["Body"]) == ["/var/tarn/output"] * 2
+        assert "to stdout" in log and "to stderr" in log
+        assert f"END RequestId: {response['ResponseMetadata']['RequestId']}" in log
+
+
 def test_parallel_invokes_run_in_parallel_containers(docker_client) -> None:
     name = python_function(docker_client, "handler", code=ENVIRONMENT_ID, Timeout=30)
     with ThreadPoolExecutor(8) as threads:

@@ -70,6 +70,33 @@ async def test_an_invocations_log_reaches_its_group_and_stream(redis, tmp_path, 
     assert any(m.startswith(f"REPORT RequestId: {reply.request_id}\tDuration: ") for m in messages)
 
 
+async def test_a_log_reaches_cloudwatch_within_2_s_and_invocations_share_a_batch(
+    redis, tmp_path, moto_url
+):
+    async with running_pool(redis, tmp_path, aws_endpoint=moto_url) as pool:
+        function = await pool.deploy({"app.py": APP})
+        replies = [await pool.invoke(function) for _ in range(5)]
+        where, logs = result(replies[0]), aws(moto_url, "logs")
+        with anyio.fail_after(2):  # from the last reply
+            await messages_when(
+                logs, where["group"], where["stream"], f"REPORT RequestId: {replies[-1].request_id}"
+            )
+        streams = logs.describe_log_streams(logGroupName=where["group"])["logStreams"]
+    # Five invocations within the batch window: one PutLogEvents, not five.
+    assert [s["uploadSequenceToken"] for s in streams] == ["1"]
+
+
+async def test_the_last_batch_is_sent_when_the_pool_stops(redis, tmp_path, moto_url):
+    async with running_pool(redis, tmp_path, aws_endpoint=moto_url) as pool:
+        function = await pool.deploy({"app.py": APP})
+        reply = await pool.invoke(function)
+    where = result(reply)  # the pool is closed now, well within the batch window
+    events = aws(moto_url, "logs").get_log_events(
+        logGroupName=where["group"], logStreamName=where["stream"]
+    )["events"]
+    assert f"END RequestId: {reply.request_id}" in [event["message"] for event in events]
+
+
 async def test_a_logging_config_log_group_is_used(redis, tmp_path, moto_url):
     async with running_pool(redis, tmp_path, aws_endpoint=moto_url) as pool:
         function = await pool.deploy({"app.py": APP}, log_group="/custom/tarn-tests")

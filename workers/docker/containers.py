@@ -42,17 +42,17 @@ def image_command(image_config: dict[str, object]) -> dict[str, Any]:
 async def image_cmd(docker: aiodocker.Docker, image: str) -> list[str]:
     """The image's own CMD; empty when the image is absent (it is pulled when creating fails,
     and its command is then the image's)."""
-    return await _image_setting(docker, image, "Cmd")
+    return await _image_config(docker, image, "Cmd")
 
 
 async def image_entrypoint(docker: aiodocker.Docker, image: str) -> list[str]:
     """The image's own ENTRYPOINT; empty when the image is absent."""
-    return await _image_setting(docker, image, "Entrypoint")
+    return await _image_config(docker, image, "Entrypoint")
 
 
-async def _image_setting(docker: aiodocker.Docker, image: str, name: str) -> list[str]:
+async def _image_config(docker: aiodocker.Docker, image: str, field: str) -> list[str]:
     try:
         info = await docker.images.inspect(image)
     except aiodocker.DockerError:
         return []
-    return list(info.get("Config", {}).get(name) or [])
+    return list(info.get("Config", {}).get(field) or [])

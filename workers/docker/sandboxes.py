@@ -1,7 +1,9 @@
 """One runtime environment's container: its output stream, its end, its memory, its removal.
 
 The Docker counterpart of the process executor's ProcessSandbox, behind the pool's Sandbox
-interface (wait, running, kill, drain, peak_memory_mb); `output` gets every chunk in order.
+interface (wait, running, kill, drain, peak_memory_mb); `output` gets every chunk in order,
+from the container's output pipe (workers/docker/output.py) when it has one, else from the
+engine's attach stream.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import aiodocker
 import aiohttp
 from aiodocker.stream import Stream
 
-# Output reaches us through the engine, so it can trail the response the runtime posted
-# after it (measured: up to ~1.5 ms at p99). drain() waits for the stream to go quiet: 1 ms
-# when it has been idle, but longer while output is flowing, because a function that prints a
-# lot arrives in bursts whose gaps under load exceed 1 ms (its last lines were being missed).
+from workers.docker.output import OutputPipe
+
+# Output through the attach stream reaches us through the engine, so it can trail the response
+# the runtime posted after it (measured: up to ~1.5 ms at p99). drain() waits for the stream to
+# go quiet: 1 ms when it has been idle, but longer while output is flowing, because a function
+# that prints a lot arrives in bursts whose gaps under load exceed 1 ms (its last lines were
+# being missed).
 DRAIN_QUIET_S = 0.001
 DRAIN_BUSY_QUIET_S = 0.015
 DRAIN_MAX_S = 0.25
@@ -43,12 +48,17 @@ class DockerSandbox:
     """A started container: its output goes to the sink; it ends when its runtime ends."""
 
     def __init__(
-        self, docker: aiodocker.Docker, container_id: str, output: Callable[[bytes], None]
+        self,
+        docker: aiodocker.Docker,
+        container_id: str,
+        output: Callable[[bytes], None],
+        pipe: OutputPipe | None = None,
     ) -> None:
         self.docker = docker
         self.container = docker.containers.container(container_id)
         self.container_id = container_id
         self._output = output
+        self._pipe = pipe
         self._stream: Stream | None = None
         self._reader: asyncio.Task[int] | None = None
         self._arrived = asyncio.Event()
@@ -58,14 +68,20 @@ class DockerSandbox:
         self._peak_mb = 0
 
     async def begin(self) -> None:
-        """Attach to its output (before it can print anything), then start it."""
-        stream = self.container.attach(stdout=True, stderr=True, logs=False)
-        await stream.__aenter__()
-        self._stream = stream
-        await self.container.start()
+        """Read its output (from before it can print anything), then start it."""
+        if self._pipe is not None:
+            self._pipe.start(self._output)
+            await self.container.start()
+            reader = self._ended()
+        else:
+            stream = self.container.attach(stdout=True, stderr=True, logs=False)
+            await stream.__aenter__()
+            self._stream = stream
+            await self.container.start()
+            reader = self._read(stream)
         # The sandbox outlives the call that starts it and has no task group of its own; its
-        # reader ends with the container's output, or in kill().
-        self._reader = asyncio.create_task(self._read(stream))
+        # reader ends with the container (or its output stream), or in kill().
+        self._reader = asyncio.create_task(reader)
         self._memory_fd = _open_memory_file(self.container_id)
 
     async def wait(self) -> int:
@@ -84,12 +100,18 @@ class DockerSandbox:
             await self.container.delete(force=True)
         if self._stream is not None:
             await self._stream.close()
+        if self._pipe is not None:
+            self._pipe.close()
         if self._memory_fd >= 0:
             os.close(self._memory_fd)
             self._memory_fd = -1
 
     async def drain(self) -> None:
-        """Wait until the output stream is quiet (see DRAIN_QUIET_S), at most DRAIN_MAX_S."""
+        """The output so far: what the pipe holds (no waiting), or, from the attach stream,
+        what arrives until it is quiet (see DRAIN_QUIET_S), at most DRAIN_MAX_S."""
+        if self._pipe is not None:
+            self._pipe.read()
+            return
         if self._reader is None or self._reader.done():
             return
         loop = asyncio.get_running_loop()
@@ -124,6 +146,14 @@ class DockerSandbox:
                 self._arrived.set()
         except (aiohttp.ClientError, OSError):
             pass  # the engine dropped the stream: the container is gone or going
+        return await self._status()
+
+    async def _ended(self) -> int:
+        """Wait for the container to end (its output comes through the pipe); its status."""
+        with contextlib.suppress(aiodocker.DockerError, aiohttp.ClientError, OSError):
+            await self.container.wait()
+        if self._pipe is not None:
+            self._pipe.read()  # its last words
         return await self._status()
 
     async def _status(self) -> int:

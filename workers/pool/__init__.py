@@ -1,11 +1,13 @@
-"""The warm pool worker: runtime environments serving synchronous invocations."""
+"""The warm pool worker: runtime environments serving synchronous invocations.
+
+`WarmPool` is imported on first use, so a process that needs only a part of the package (the
+functions worker: executors, interpreters; `tarn run`: the environments) does not load the
+whole pool with Redis and its HTTP client.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-# Loaded first: interpreters and the process executor import each other, in this order only.
-import workers.pool.executors  # noqa: F401
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from workers.pool.pool import WarmPool
@@ -13,8 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["WarmPool"]
 
 
-def __getattr__(name: str) -> object:
-    # Imported on first use, so that the environments alone (`tarn run`) load without Redis.
+def __getattr__(name: str) -> Any:
     if name == "WarmPool":
         from workers.pool.pool import WarmPool
 

@@ -1,9 +1,12 @@
-"""Function logs delivered to the companion's CloudWatch Logs, in the background.
+"""Function logs delivered to the companion's CloudWatch Logs, in the background, in batches.
 
-Each environment hands over its lines once per invocation (a non-blocking put on a bounded
-queue); one task sends them with PutLogEvents to the function's log group, in the stream named
-by AWS_LAMBDA_LOG_STREAM_NAME, as https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
-describes. When the companion is down, logs are dropped with a warning; invokes never wait.
+Each environment hands over its lines once per invocation (`ship`, which only appends to that
+log stream's batch); one task sends a stream's batch with PutLogEvents, to the function's log
+group, in the stream named by AWS_LAMBDA_LOG_STREAM_NAME, as
+https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html describes. A batch
+goes out about a second after its first line, or at once when it reaches PutLogEvents' limits,
+so a busy stream costs one signed request a second, not one per invocation. When the companion
+is down, logs are dropped with a warning; invokes never wait. `aclose` sends what is left.
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ from workers.pool.logs import LogSink
 
 log = logging.getLogger("tarn.pool")
 
-Batch = tuple[str, str, list[Event]]  # (group, stream, events)
+Stream = tuple[str, str]  # (group, stream)
 
-MAX_QUEUED_BATCHES = 10_000
+# A batch waits this long for more lines before it is sent.
+BATCH_WINDOW_S = 1.0
+# Lines waiting for delivery, all streams together; past it (the companion is behind), dropped.
+MAX_PENDING_EVENTS = 200_000
 # PutLogEvents limits: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
@@ -34,55 +40,80 @@ ALREADY_EXISTS = "ResourceAlreadyExistsException"
 
 
 class LogShipper:
-    """Queues environments' log events and sends them to CloudWatch Logs."""
+    """Batches environments' log events per log stream and sends them to CloudWatch Logs."""
 
-    def __init__(self, companion: Companion, max_queued: int = MAX_QUEUED_BATCHES) -> None:
+    def __init__(
+        self,
+        companion: Companion,
+        window_s: float = BATCH_WINDOW_S,
+        max_pending: int = MAX_PENDING_EVENTS,
+    ) -> None:
         self.companion = companion
-        self._send, self._receive = anyio.create_memory_object_stream[Batch](max_queued)
-        self._ready: set[tuple[str, str]] = set()  # streams known to exist
+        self.window_s = window_s
+        self.max_pending = max_pending
+        self._batches: dict[Stream, list[Event]] = {}
+        self._sizes: dict[Stream, int] = {}  # about the bytes of each batch (characters)
+        self._pending = 0
+        self._arrived = anyio.Event()  # a batch has lines
+        self._full = anyio.Event()  # a batch reached PutLogEvents' limits
+        self._ready: set[Stream] = set()  # streams known to exist
         self._failing = False  # warn once per outage, not once per batch
         self._dropping = False
 
     def sink(self, group: str, stream: str) -> LogSink:
         """What one environment hands its events to."""
-        return partial(self.ship, group, stream)
+        return partial(self.ship, (group, stream))
 
-    def ship(self, group: str, stream: str, events: list[Event]) -> None:
-        """Queue `events`; never waits. A full queue drops them (the companion is behind)."""
-        try:
-            self._send.send_nowait((group, stream, events))
-            self._dropping = False
-        except anyio.WouldBlock:
+    def ship(self, where: Stream, events: list[Event]) -> None:
+        """Add `events` to their stream's batch; never waits. Past `max_pending` lines in all
+        batches (the companion is behind) they are dropped."""
+        if self._pending + len(events) > self.max_pending:
             if not self._dropping:
                 log.warning("CloudWatch Logs delivery is behind; dropping function log lines")
             self._dropping = True
+            return
+        self._dropping = False
+        self._add(where, events)
+
+    def _add(self, where: Stream, events: list[Event], first: bool = False) -> None:
+        batch = self._batches.setdefault(where, [])
+        if first:  # sent before these: a batch a cancelled flush gives back
+            batch[:0] = events
+        else:
+            batch += events
+        self._pending += len(events)
+        size = self._sizes.get(where, 0) + sum(len(message) for _, message in events)
+        self._sizes[where] = size
+        self._arrived.set()
+        if len(batch) >= MAX_BATCH_EVENTS or size >= MAX_BATCH_BYTES:
+            self._full.set()
 
     async def run(self) -> None:
-        """Deliver queued events until cancelled."""
-        async for batch in self._receive:
-            for (group, stream), events in _merged([batch, *self._queued()]).items():
-                await self._deliver(group, stream, events)
+        """Send batches until cancelled: each about `window_s` after its first line, or as
+        soon as one is full."""
+        while True:
+            await self._arrived.wait()
+            with anyio.move_on_after(self.window_s):
+                await self._full.wait()
+            await self.flush()
 
     async def flush(self) -> None:
-        """Deliver what is queued now."""
-        for (group, stream), events in _merged(self._queued()).items():
-            await self._deliver(group, stream, events)
+        """Send every batch now. Cancelled part way, what was not sent is kept for `aclose`."""
+        batches, self._batches, self._sizes = self._batches, {}, {}
+        self._pending = 0
+        self._arrived, self._full = anyio.Event(), anyio.Event()
+        try:
+            while batches:
+                (group, stream), events = next(iter(batches.items()))
+                await self._deliver(group, stream, events)
+                del batches[group, stream]
+        finally:
+            for where, events in batches.items():
+                self._add(where, events, first=True)
 
     async def aclose(self) -> None:
-        """Deliver what is queued (at shutdown, with a time limit set by the caller), then
-        close the queue."""
-        try:
-            await self.flush()
-        finally:
-            self._send.close()
-            self._receive.close()
-
-    def _queued(self) -> Iterator[Batch]:
-        while True:
-            try:
-                yield self._receive.receive_nowait()
-            except (anyio.WouldBlock, anyio.EndOfStream):
-                return
+        """Send what is left (at shutdown, within a time limit the caller sets)."""
+        await self.flush()
 
     async def _deliver(self, group: str, stream: str, events: list[Event]) -> None:
         try:
@@ -113,14 +144,6 @@ class LogShipper:
                 if exc.code != ALREADY_EXISTS:
                     raise
         self._ready.add((group, stream))
-
-
-def _merged(batches: Iterator[Batch] | list[Batch]) -> dict[tuple[str, str], list[Event]]:
-    """Batches of one stream joined, so a busy environment costs one call, not one each."""
-    merged: dict[tuple[str, str], list[Event]] = {}
-    for group, stream, events in batches:
-        merged.setdefault((group, stream), []).extend(events)
-    return merged
 
 
 def chunks(events: list[Event]) -> Iterator[list[dict[str, object]]]:

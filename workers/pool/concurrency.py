@@ -72,7 +72,6 @@ class ConcurrencyLimits:
         self.keys = keys
         self.settings = settings
         self.account_limit = account_limit
-        self._acquire = redis.register_script(ACQUIRE)
         self._reserved: dict[str, int] = {}
         self._unreserved_limit = account_limit
         self.refreshed_at = 0.0
@@ -118,7 +117,9 @@ class ConcurrencyLimits:
         async with self.redis.pipeline(transaction=False) as pipe:
             if along is not None:
                 along(pipe)
-            await self._acquire(keys=[key], args=[limit, request_id, lifetime_ms], client=pipe)
+            # EVAL, not a registered script: in a pipeline, redis-py sends SCRIPT EXISTS
+            # first, a round trip of its own on every invoke; Redis caches the body by hash.
+            pipe.eval(ACQUIRE, 1, key, limit, request_id, lifetime_ms)
             *_, admitted = await pipe.execute()
         if not admitted:
             raise Throttled(reason)

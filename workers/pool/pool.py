@@ -97,7 +97,9 @@ class WarmPool:
         # Without a companion endpoint the extension answers 502 and logs stay local.
         self.companion = context.aws
         self.extension = ParametersSecretsExtension(self.companion, settings.extension_port)
-        self.shipper = LogShipper(self.companion) if self.companion else None
+        self.shipper = (
+            LogShipper(self.companion) if self.companion and settings.cloudwatch_logs else None
+        )
         self.roles = RoleSessions(self.companion)
         self.limits = ConcurrencyLimits(
             redis, keys, context.stores.function_settings, settings.account_concurrency

@@ -8,12 +8,15 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from bus.aws import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY
 from bus.records import FunctionVersion
-from workers.pool.credentials import RoleCredentials
+
+if TYPE_CHECKING:
+    from workers.pool.credentials import RoleCredentials
 
 # Reserved: Lambda sets these and a function's configuration cannot override them.
 RESERVED = frozenset(

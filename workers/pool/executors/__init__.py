@@ -11,7 +11,9 @@ from typing import Literal, assert_never
 from bus.records import FunctionVersion
 from bus.settings import Settings
 from workers.pool.executors.base import Executor
-from workers.pool.executors.process import ProcessExecutor
+
+# ProcessExecutor is imported where used: its module imports the interpreters, which import this
+# package's base, so importing it here made `workers.pool.interpreters` unimportable on its own.
 
 ExecutorName = Literal["process", "docker"]
 NAMES: dict[str, ExecutorName] = {"process": "process", "docker": "docker"}
@@ -38,6 +40,8 @@ def make_executor(
 ) -> Executor:
     """`reap_orphans` (the pool worker's own process only) makes this process adopt and end
     what functions leave behind."""
+    from workers.pool.executors.process import ProcessExecutor
+
     if name == "process":
         return ProcessExecutor(settings.local_runtimes_dir, reap_orphans=reap_orphans)
     from workers.pool.executors.docker import DockerExecutor  # aiodocker only when used
@@ -59,6 +63,8 @@ class Executors:
         self.default = default or make_executor(
             default_executor(settings), settings, reap_orphans=reap_orphans
         )
+        from workers.pool.executors.process import ProcessExecutor
+
         name: ExecutorName = "process" if isinstance(self.default, ProcessExecutor) else "docker"
         self._made: dict[ExecutorName, Executor] = {name: self.default}
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bus.records import FunctionVersion
-from workers.pool.credentials import RoleCredentials
+
+if TYPE_CHECKING:  # the credentials module brings httpx, which a sandbox's user may not need
+    from workers.pool.credentials import RoleCredentials
 
 # Receives every chunk the sandbox writes to stdout or stderr, in order.
 OutputSink = Callable[[bytes], None]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from workers.docker.images import (
     parse_overrides,
     platform,
 )
+from workers.docker.output import MOUNT, OutputPipe, shares_kernel, wrapped
 from workers.docker.placement import Placement, PlacementError, initial, resolve
 from workers.docker.sandboxes import DockerSandbox
 from workers.pool.executors.base import LaunchError, LaunchSpec, OutputSink, UnsupportedFunction
@@ -68,6 +70,9 @@ class DockerExecutor:
         self._opening = anyio.Lock()
         self._pulls = ImagePulls()
         self._proxy = ExtensionProxy(settings.local_runtimes_dir / "extension-proxy")
+        self.output_dir = Path(settings.data_dir) / "output" / self.worker  # containers' pipes
+        self._entrypoints: dict[str, list[str]] = {}  # image -> its ENTRYPOINT
+        self._pipes = False  # containers' output through pipes (the engine shares our kernel)
         # The pool looks code up by digest even for an Image function, whose digest is empty:
         # that lookup lands on the code folder itself, which must then exist.
         settings.code_dir.mkdir(parents=True, exist_ok=True)
@@ -85,9 +90,15 @@ class DockerExecutor:
         if "Entrypoint" in config and config.get("Cmd") is None:
             config["Cmd"] = await image_cmd(docker, image)
         if self.placement.network_mode == "bridge":  # a loopback of its own: 2773 on it
-            await self._proxy_extension(docker, config, image, spec.extension_port)
-        container_id = await self._create(docker, config, spec)
-        sandbox = DockerSandbox(docker, container_id, output)
+            await self._proxy_extension(docker, config, spec.extension_port)
+        pipe = await self._pipe_output(docker, config, spec)
+        try:
+            container_id = await self._create(docker, config, spec)
+        except BaseException:
+            if pipe is not None:
+                pipe.close()
+            raise
+        sandbox = DockerSandbox(docker, container_id, output, pipe)
         try:
             await sandbox.begin()
         except BaseException:
@@ -95,6 +106,24 @@ class DockerExecutor:
                 await sandbox.kill()
             raise
         return sandbox
+
+    async def _pipe_output(
+        self, docker: aiodocker.Docker, config: dict[str, Any], spec: LaunchSpec
+    ) -> OutputPipe | None:
+        """A pipe for the container's output, mounted, with the command wrapped to write
+        there; None (the attach stream, then) for an Image function, whose image may have no
+        shell, on an engine in another kernel (a VM), or when the image's entrypoint is
+        unknown (the image is absent)."""
+        if spec.function.package_type != "Zip" or not self._pipes:
+            return None
+        entrypoint = await self._entrypoint(docker, config)
+        if not entrypoint:
+            return None
+        pipe = OutputPipe(self.output_dir)
+        config["Entrypoint"], config["Cmd"] = wrapped([*entrypoint, *(config.get("Cmd") or [])])
+        binds = config["HostConfig"].setdefault("Binds", [])
+        binds.append(f"{self._host_path(pipe.folder)}:{MOUNT}:ro")
+        return pipe
 
     def container_config(self, spec: LaunchSpec, image: str) -> dict[str, Any]:
         """The engine's create-container body for `spec` (raises LaunchError, Unsupported)."""
@@ -131,15 +160,25 @@ class DockerExecutor:
             config["Cmd"] = [function.handler or ""]
         return config
 
+    async def _entrypoint(self, docker: aiodocker.Docker, config: dict[str, Any]) -> list[str]:
+        """The entrypoint `config` runs: its own, or its image's (empty: the image is absent)."""
+        entrypoint = config.get("Entrypoint")
+        if entrypoint is not None:
+            return list(entrypoint)
+        image = config["Image"]  # the image's own, with the handler as its command
+        if image not in self._entrypoints:
+            self._entrypoints[image] = await image_entrypoint(docker, image)
+        return self._entrypoints[image]
+
     async def _proxy_extension(
-        self, docker: aiodocker.Docker, config: dict[str, Any], image: str, pool_port: int
+        self, docker: aiodocker.Docker, config: dict[str, Any], pool_port: int
     ) -> None:
         binary = await self._proxy.binary()
-        if binary is None:
+        entrypoint = await self._entrypoint(docker, config)
+        if binary is None or not entrypoint:
             return
         if config.get("Cmd") is None:  # a new entrypoint would drop the image's CMD
-            config["Cmd"] = await image_cmd(docker, image)
-        entrypoint = config.get("Entrypoint") or await image_entrypoint(docker, image)
+            config["Cmd"] = await image_cmd(docker, config["Image"])
         wrap(config, entrypoint, self._host_path(binary), self.placement.api_host, pool_port)
 
     def _host_path(self, path: Path) -> str:
@@ -182,6 +221,7 @@ class DockerExecutor:
         finally:
             await self._docker.close()
             self._docker = None
+            shutil.rmtree(self.output_dir, ignore_errors=True)
 
     async def _engine(self) -> aiodocker.Docker:
         """The engine client, opened on first use with the placement checked against it."""
@@ -200,6 +240,7 @@ class DockerExecutor:
                 await docker.close()
                 raise UnsupportedFunction(str(exc)) from None
             log.info("function containers use network mode %s", self.placement.network_mode)
+            self._pipes = await shares_kernel(docker)
             self._docker = docker
             return docker
 
