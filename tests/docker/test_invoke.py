@@ -12,6 +12,7 @@ import pytest
 
 from bus.quotas import PROCESSES_PER_ENVIRONMENT
 from tests.api.test_invoke import NODE_HANDLERS, PYTHON_HANDLERS, SHELL_BOOTSTRAP, invoke
+from tests.api.test_process_limits import THREADING
 from tests.docker.images.build import StandIns
 from tests.functions import ROLE, create_python_function, unique_name, zip_of
 from tests.waiting import wait_for
@@ -252,24 +253,7 @@ def test_image_function_refuses_runtime_and_handler(docker_client, stand_ins: St
     assert "PackageType is Image" in str(error.value)
 
 
-THREADS = """
-import threading
-
-def handler(event, context):
-    stop = threading.Event()
-    started = 0
-    try:
-        for _ in range(event["threads"]):
-            threading.Thread(target=stop.wait, daemon=True).start()
-            started += 1
-    except RuntimeError:  # "can't start new thread": the container's pids limit
-        pass
-    stop.set()
-    return started
-"""
-
-
 def test_a_container_runs_at_most_lambdas_1024_processes_and_threads(docker_client) -> None:
-    name = python_function(docker_client, "handler", code=THREADS, Timeout=30)
+    name = python_function(docker_client, "handler", code=THREADING, Timeout=30)
     started = json.loads(invoke(docker_client, name, {"threads": 3000})["Body"])
     assert 900 < started < PROCESSES_PER_ENVIRONMENT
