@@ -23,7 +23,9 @@ def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stop_stack(running)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API runs an event loop on the main thread while it is
+# open, and every later test that starts one of its own (asyncio.run, anyio) would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = chromium()  # or a skip saying what is missing
     from playwright.sync_api import sync_playwright
