@@ -11,10 +11,11 @@ from pathlib import Path
 
 from moto import server
 
-from services.companion import hooks, operations
-from services.companion.scheduler import Scheduler
+from services.companion import hooks
+from services.companion.cloudformation import operations
 from services.companion.snapshots import Snapshots
 from services.companion.tarn import settings
+from services.companion.triggers.scheduler import Scheduler
 
 log = logging.getLogger("tarn.companion")
 

@@ -6,19 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.companion import (
-    change_sets,
-    cloudformation,
-    gateway,
-    lambda_backend,
-    log_cap,
-    metric_queries,
-    operations,
-    rollbacks,
-    sam,
-    scheduler,
-    triggers,
-)
+from services.companion import gateway, lambda_backend, log_cap, metric_queries
+from services.companion.cloudformation import change_sets, operations, rollbacks, sam
+from services.companion.cloudformation import models as cloudformation
+from services.companion.triggers import deliveries as triggers
+from services.companion.triggers import scheduler
 
 # (owner, attribute, the parameters the hook relies on)
 HOOKED: list[tuple[object, str, tuple[str, ...]]] = [

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from services.companion.schedules import InvalidSchedule, parse
+from services.companion.triggers.schedules import InvalidSchedule, parse
 
 # A Saturday.
 NOW = datetime.datetime(2026, 11, 28, 11, 35, 20, tzinfo=datetime.UTC)

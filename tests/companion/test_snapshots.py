@@ -12,7 +12,7 @@ from moto.cloudformation.models import cloudformation_backends
 from moto.core.base_backend import BackendDict
 from moto.sqs.models import SQSBackend, sqs_backends
 
-from services.companion.operations import fail_interrupted
+from services.companion.cloudformation.operations import fail_interrupted
 from services.companion.snapshots import Snapshots
 
 REGION = "us-east-1"

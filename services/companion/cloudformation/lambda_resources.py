@@ -10,8 +10,8 @@ import time
 import zipfile
 from typing import Any
 
-from services.companion import cfn_response
-from services.companion.cloudformation import TarnResource, call, ignoring_missing, wait
+from services.companion.cloudformation import cfn_response
+from services.companion.cloudformation.models import TarnResource, call, ignoring_missing, wait
 
 # Inline ZipFile code lands in this file, by runtime family, as on AWS.
 INLINE_FILES = (("python", "index.py"), ("nodejs", "index.js"))

@@ -18,8 +18,8 @@ from typing import Any
 from moto.events.exceptions import ValidationException
 from moto.events.models import EventsBackend, Rule, events_backends
 
-from services.companion import triggers
-from services.companion.schedules import InvalidSchedule, Schedule, parse
+from services.companion.triggers import deliveries as triggers
+from services.companion.triggers.schedules import InvalidSchedule, Schedule, parse
 
 log = logging.getLogger("tarn.companion")
 MAX_SLEEP_S = 1.0  # a new or changed rule is noticed within this

@@ -47,7 +47,10 @@ MODELS: dict[str, type[TarnResource]] = {}
 
 
 def install() -> None:
-    from services.companion import custom_resources, lambda_resources  # noqa: F401 (the models)
+    from services.companion.cloudformation import (  # noqa: F401 (the models)
+        custom_resources,
+        lambda_resources,
+    )
 
     class_from_type: Callable[[str], Any] = parsing.resource_class_from_type
     name_property: Callable[[str], str | None] = parsing.resource_name_property_from_type

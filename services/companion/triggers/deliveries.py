@@ -22,8 +22,8 @@ from moto.events.utils import EventTemplateParser
 from moto.s3 import notifications
 from moto.sns.models import Subscription
 
-from services.companion.policies import allows
 from services.companion.tarn import invoke_event
+from services.companion.triggers.policies import allows
 
 # Who delivers, as a resource policy names it: service principal, source ARN, account, region.
 Source = tuple[str, str, str, str]

@@ -19,7 +19,7 @@ from moto.cloudformation.exceptions import ValidationError
 from moto.s3.models import s3_backends
 
 from bus.aws import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY
-from services.companion.cloudformation import TarnResource
+from services.companion.cloudformation.models import TarnResource
 from services.companion.tarn import invoke_event, lambda_endpoint, settings
 
 BUCKET = "tarn-cloudformation-custom-resources"

@@ -20,8 +20,13 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import CloudFormationBackend, Stack, cloudformation_backends
 
-from services.companion import change_sets
-from services.companion.rollbacks import as_failure, roll_back_create, roll_back_update, set_status
+from services.companion.cloudformation import change_sets
+from services.companion.cloudformation.rollbacks import (
+    as_failure,
+    roll_back_create,
+    roll_back_update,
+    set_status,
+)
 
 log = logging.getLogger("tarn.companion")
 
