@@ -35,7 +35,7 @@ from bus.invocation_records import RECORDS, InvocationRecorder, invocation_recor
 from bus.keys import Keys
 from bus.messages import InvocationCompleted, InvokeFunction
 from bus.records import FunctionVersion
-from bus.replies import send_reply
+from bus.transport.replies import send_reply
 from workers.metrics import Batch, query_parameters
 
 TICKS_S = os.sysconf("SC_CLK_TCK")

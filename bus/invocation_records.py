@@ -25,7 +25,7 @@ from bus.messages import (
     InvokeFunction,
     Reply,
 )
-from bus.streams import FIELD
+from bus.transport.streams import FIELD
 
 Outcome = Literal["success", "error", "timeout", "throttle", "rejected"]
 # A record keeps at most this much of its invocation's log (its end: the REPORT line).

@@ -45,8 +45,8 @@ class InvokeFunction(Message, frozen=True):
     client_context: str | None = None  # base64 JSON, as sent in X-Amz-Client-Context
     log_tail: bool = False
     trace_id: str = ""
-    # `reply_to` is this invocation's response stream (bus/response_streams.py): a streamed
-    # response goes there chunk by chunk before the reply.
+    # `reply_to` is this invocation's response stream (bus/transport/response_streams.py): a
+    # streamed response goes there chunk by chunk before the reply.
     stream: bool = False
     # Where the pool also keeps the reply for a while (empty: nowhere): the async worker's
     # successor reads an attempt's outcome there instead of running the attempt again.

@@ -9,9 +9,9 @@ import anyio
 from hypercorn.typing import ASGIFramework
 from quart import Quart, Response, request
 
-from bus.connection import connect
 from bus.quotas import REQUEST_BYTES
 from bus.settings import Settings
+from bus.transport.connection import connect
 from services import account, code_signing, console, health, layers, tags, unsupported
 from services.context import ApiContext
 from services.errors import register_error_handlers

@@ -10,9 +10,9 @@ from redis.asyncio import Redis
 
 from bus.aws import Companion
 from bus.keys import Keys
-from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.stores import Stores
+from bus.transport.replies import ReplyInbox
 from services.functions.record_cache import RecordCache
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 from quart import Blueprint, Response
 
-from bus.heartbeats import live_instances
+from bus.transport.heartbeats import live_instances
 from services.context import api
 from services.responses import json_response
 

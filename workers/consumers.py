@@ -18,11 +18,11 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from bus.heartbeats import DEAD_AFTER_MS
 from bus.keys import Keys
 from bus.processes import alive
 from bus.settings import Settings
-from bus.streams import StreamConsumer
+from bus.transport.heartbeats import DEAD_AFTER_MS
+from bus.transport.streams import StreamConsumer
 
 log = logging.getLogger("tarn.worker")
 

@@ -21,7 +21,7 @@ from bus.messages import FUNCTION_COMMANDS, FunctionCommand, ProvisionFunction
 from bus.records import FunctionVersion, LastUpdateStatus, State
 from bus.settings import Settings
 from bus.stores import RecordMissing
-from bus.streams import StreamConsumer, consumer_config
+from bus.transport.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
 from workers.consumers import adopt_orphans
 from workers.context import WorkerContext

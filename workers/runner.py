@@ -15,10 +15,10 @@ from typing import Protocol
 import anyio
 from redis.asyncio import Redis
 
-from bus.connection import connect
-from bus.heartbeats import beat, stop_beating
 from bus.keys import Keys
 from bus.settings import Settings, SettingsError
+from bus.transport.connection import connect
+from bus.transport.heartbeats import beat, stop_beating
 from workers.consumers import consumer_name
 from workers.context import WorkerContext
 

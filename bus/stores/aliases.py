@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from bus.keys import Keys
 from bus.records import LATEST, Alias
 from bus.stores.base import ENCODER, RecordStore, announce_change
-from bus.transactions import transaction
+from bus.transport.transactions import transaction
 
 # Given the alias as stored (None if new) and the function's versions (empty if the function
 # is gone), the alias to store; may raise to refuse.

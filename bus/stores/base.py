@@ -14,7 +14,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from bus.keys import Keys
-from bus.transactions import transaction
+from bus.transport.transactions import transaction
 
 R = TypeVar("R", bound=msgspec.Struct)
 

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bus.keys import Keys
 from bus.records import EventSourceMapping
 from bus.stores.base import ENCODER, RecordStore
-from bus.transactions import transaction
+from bus.transport.transactions import transaction
 
 # Given the stored mapping, the mapping to store; may raise to refuse the change.
 MappingChange = Callable[[EventSourceMapping], EventSourceMapping]

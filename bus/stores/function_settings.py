@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from bus.keys import Keys
 from bus.records import FunctionSettings
 from bus.stores.base import ENCODER, RecordMissing, RecordStore
-from bus.transactions import transaction
+from bus.transport.transactions import transaction
 
 # Given the function's settings (defaults if none stored) and every function's, the settings
 # to store; may raise to refuse.

@@ -12,7 +12,7 @@ from bus.keys import Keys
 from bus.records import LATEST, FunctionVersion
 from bus.stores.base import ENCODER, RecordMissing, RecordStore, announce_change, names_after
 from bus.stores.tags import TagStore
-from bus.transactions import transaction
+from bus.transport.transactions import transaction
 
 
 class FunctionStore(RecordStore[FunctionVersion]):

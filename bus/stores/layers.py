@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bus.keys import Keys
 from bus.records import LayerVersion
 from bus.stores.base import ENCODER, RecordStore, names_after
-from bus.transactions import transaction
+from bus.transport.transactions import transaction
 
 
 class LayerStore(RecordStore[LayerVersion]):

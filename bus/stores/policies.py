@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from bus.keys import Keys
 from bus.records import ResourcePolicy
 from bus.stores.base import ENCODER, RecordStore
-from bus.transactions import transaction
+from bus.transport.transactions import transaction
 
 # Given the stored policy (None if there is none), the policy to store; may raise to refuse.
 PolicyChange = Callable[[ResourcePolicy | None], ResourcePolicy]

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from bus.keys import Keys
 from bus.quotas import TAGS_PER_RESOURCE
-from bus.transactions import transaction
+from bus.transport.transactions import transaction
 
 
 class TagLimitExceeded(ValueError):

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from bus.keys import Keys
 from bus.records import FunctionUrlConfig
 from bus.stores.base import ENCODER, RecordStore
-from bus.transactions import transaction
+from bus.transport.transactions import transaction
 
 
 class FunctionUrlConfigStore(RecordStore[FunctionUrlConfig]):

@@ -4,7 +4,8 @@ companion or worker) exits 0 when that part is alive in this container. Light on
 
 - api, companion: their port answers HTTP, whatever the status (`/_tarn/health` answers 503 until
   the whole stack is ready, which is not this container's own health).
-- worker: a worker process of this host (container) beat into Redis lately (bus/heartbeats.py).
+- worker: a worker process of this host (container) beat into Redis lately
+  (bus/transport/heartbeats.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import time
 
 from redis import Redis
 
-from bus.heartbeats import STALE_AFTER_MS
 from bus.keys import Keys
 from bus.settings import Settings
+from bus.transport.heartbeats import STALE_AFTER_MS
 
 PORTS = {"api": 4566, "companion": 4567}  # as compose.yaml starts them
 TIMEOUT_S = 3

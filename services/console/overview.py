@@ -12,7 +12,6 @@ from quart import Response, request
 from redis.asyncio import Redis
 
 from bus.aws import CompanionError, queue_url
-from bus.heartbeats import STALE_AFTER_MS
 from bus.invocation_records import (
     FAILED,
     RAN,
@@ -25,6 +24,7 @@ from bus.invocation_records import (
     now_ms,
 )
 from bus.messages import ASYNC_COMMANDS
+from bus.transport.heartbeats import STALE_AFTER_MS
 from services.console.blueprint import blueprint, int_arg
 from services.context import api
 from services.responses import json_response

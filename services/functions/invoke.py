@@ -14,7 +14,6 @@ import uuid
 import msgspec
 from quart import Blueprint, Response, request
 
-from bus.delays import now_ms
 from bus.messages import (
     ASYNC_COMMANDS,
     InvocationCompleted,
@@ -23,8 +22,9 @@ from bus.messages import (
 )
 from bus.quotas import SYNC_PAYLOAD_BYTES
 from bus.records import LATEST, FunctionVersion, State
-from bus.replies import REPLY_MARGIN_S
-from bus.streams import publish
+from bus.transport.delays import now_ms
+from bus.transport.replies import REPLY_MARGIN_S
+from bus.transport.streams import publish
 from services.context import ApiContext, api
 from services.errors import (
     InvalidRequestContentException,

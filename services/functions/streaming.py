@@ -25,9 +25,9 @@ from bus.messages import (
 )
 from bus.quotas import SYNC_PAYLOAD_BYTES
 from bus.records import FunctionVersion
-from bus.replies import REPLY_MARGIN_S
-from bus.response_streams import Head, open_response_stream, read_response_stream
-from bus.streams import publish
+from bus.transport.replies import REPLY_MARGIN_S
+from bus.transport.response_streams import Head, open_response_stream, read_response_stream
+from bus.transport.streams import publish
 from services.context import ApiContext, api
 from services.errors import ServiceException, error_for
 from services.functions.invoke import (

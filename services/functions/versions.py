@@ -15,7 +15,7 @@ from quart import Blueprint, Response
 from bus.messages import FUNCTION_COMMANDS, ProvisionFunction
 from bus.records import LATEST, FunctionVersion, State
 from bus.stores import RecordMissing
-from bus.streams import publish as publish_command
+from bus.transport.streams import publish as publish_command
 from services.context import ApiContext, api
 from services.errors import InvalidParameterValueException, PreconditionFailedException
 from services.functions.configurations import (

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 import msgspec
 
 from bus.messages import Reply
-from bus.response_streams import Head
+from bus.transport.response_streams import Head
 from services.functions.streaming import StreamItem
 from services.urls.events import BadResponse, HttpResult
 

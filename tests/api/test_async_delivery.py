@@ -22,11 +22,11 @@ import msgspec
 import pytest
 from redis import Redis
 
-from bus.delays import now_ms
 from bus.keys import Keys
 from bus.messages import ASYNC_COMMANDS, InvokeAsync
 from bus.records import LATEST, FunctionVersion
-from bus.streams import FIELD
+from bus.transport.delays import now_ms
+from bus.transport.streams import FIELD
 from tests.api.test_async_invoke import (
     invoke_event,
     make_queue,

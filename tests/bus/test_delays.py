@@ -6,8 +6,8 @@ import anyio
 import pytest
 from redis.asyncio import Redis
 
-from bus import delays
 from bus.keys import Keys
+from bus.transport import delays
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from bus.keys import Keys
 from bus.messages import InvocationCompleted
-from bus.replies import ReplyInbox, send_reply
+from bus.transport.replies import ReplyInbox, send_reply
 
 pytestmark = pytest.mark.anyio
 

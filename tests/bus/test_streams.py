@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from bus.keys import Keys
 from bus.messages import FUNCTION_COMMANDS, FunctionCommand, ProvisionFunction
-from bus.streams import FIELD, ConsumerConfig, StreamConsumer, publish
+from bus.transport.streams import FIELD, ConsumerConfig, StreamConsumer, publish
 from tests.waiting import eventually
 from workers.consumers import adopt_orphans
 

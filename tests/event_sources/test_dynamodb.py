@@ -25,9 +25,9 @@ from redis.asyncio import Redis
 from bus.aws import Companion
 from bus.keys import Keys
 from bus.records import EventSourceMapping
-from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.stores import Stores
+from bus.transport.replies import ReplyInbox
 from tests.conftest import Stack
 from tests.functions import create_python_function, unique_name
 from tests.waiting import wait_for

@@ -25,10 +25,10 @@ from redis.asyncio import Redis
 from bus.keys import Keys
 from bus.messages import INVOCATION_COMMANDS, InvokeFunction, Reply
 from bus.records import FunctionVersion
-from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.stores import BlobStore
-from bus.streams import publish
+from bus.transport.replies import ReplyInbox
+from bus.transport.streams import publish
 from tests.conftest import RUNTIMES_DIR, free_port, spawn
 from tests.functions import zip_of
 from tests.waiting import wait_for

@@ -8,8 +8,8 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from bus.heartbeats import DEAD_AFTER_MS
 from bus.keys import Keys
+from bus.transport.heartbeats import DEAD_AFTER_MS
 from workers.pool.held import ENCODER, Held, HeldInvocations
 
 pytestmark = pytest.mark.anyio

@@ -15,11 +15,11 @@ import msgspec
 from bus.aliases import version_to_invoke
 from bus.arns import function_of, service_of
 from bus.aws import Companion
-from bus.delays import now_ms
 from bus.invocation_records import add_record, settled_record
 from bus.messages import ASYNC_COMMANDS, InvocationCompleted, InvocationRejected, InvokeAsync
 from bus.records import LATEST, EventInvokeConfig
-from bus.streams import publish
+from bus.transport.delays import now_ms
+from bus.transport.streams import publish
 from workers.context import WorkerContext
 from workers.deliveries import record_timestamp, send_to_target
 from workers.invocations import Outcome

@@ -2,7 +2,8 @@
 runs them, retried per AWS, then sent to destinations or the dead-letter queue.
 
 https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
-Delayed retries wait in a Redis sorted set (bus.delays) and go back onto the stream when due.
+Delayed retries wait in a Redis sorted set (bus.transport.delays) and go back onto the stream
+when due.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import assert_never
 import anyio
 import msgspec
 
-from bus import delays
 from bus.messages import (
     ASYNC_COMMANDS,
     REPLIES,
@@ -25,8 +25,9 @@ from bus.messages import (
 )
 from bus.quotas import ASYNC_EVENT_AGE_S, ASYNC_RETRY_ATTEMPTS
 from bus.records import EventInvokeConfig
-from bus.replies import REPLY_MARGIN_S, ReplyInbox
-from bus.streams import FIELD, StreamConsumer, consumer_config
+from bus.transport import delays
+from bus.transport.replies import REPLY_MARGIN_S, ReplyInbox
+from bus.transport.streams import FIELD, StreamConsumer, consumer_config
 from workers.async_invoke.destinations import Destinations
 from workers.async_invoke.slots import FunctionSlots
 from workers.consumers import adopt_orphans, held_by_a_live_worker

@@ -20,9 +20,9 @@ from bus.aws import Companion, CompanionError
 from bus.keys import Keys
 from bus.messages import InvocationCompleted, InvocationRejected
 from bus.records import EventSourceMapping
-from bus.replies import ReplyInbox
 from bus.settings import Settings
 from bus.stores import RecordMissing, Stores
+from bus.transport.replies import ReplyInbox
 from workers.invocations import Outcome
 
 # LastProcessingResult as AWS words it.

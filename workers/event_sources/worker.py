@@ -23,8 +23,8 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from bus.records import EventSourceMapping, MappingState
-from bus.replies import ReplyInbox
 from bus.stores import RecordMissing
+from bus.transport.replies import ReplyInbox
 from workers.context import WorkerContext
 from workers.event_sources.base import Backoff, Poller, PollerContext
 from workers.event_sources.leases import LEASE_TTL_MS, Leases, Roster, fair_share

@@ -20,8 +20,8 @@ from redis.asyncio.client import Pipeline
 
 from bus.keys import Keys
 from bus.messages import ThrottleReason
-from bus.replies import REPLY_MARGIN_S
 from bus.stores import FunctionSettingsStore
+from bus.transport.replies import REPLY_MARGIN_S
 
 log = logging.getLogger("tarn.pool")
 

@@ -17,10 +17,10 @@ import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from bus.heartbeats import DEAD_AFTER_MS
 from bus.keys import Keys
 from bus.messages import REPLIES, InvocationCompleted, InvokeFunction, Reply
-from bus.replies import send_reply
+from bus.transport.heartbeats import DEAD_AFTER_MS
+from bus.transport.replies import send_reply
 from workers.consumers import local_process_gone
 from workers.pool.environments import error_body, exit_reason
 

@@ -33,8 +33,8 @@ from bus.messages import (
     ThrottleReason,
 )
 from bus.records import FunctionVersion, LayerCode
-from bus.replies import send_reply
-from bus.streams import StreamConsumer, consumer_config
+from bus.transport.replies import send_reply
+from bus.transport.streams import StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
 from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper

@@ -1,5 +1,5 @@
 """A streamed response on its way from the Runtime API to the invocation's Redis stream
-(bus/response_streams.py): chunks are queued as the runtime sends them, and what queued up
+(bus/transport/response_streams.py): chunks are queued as the runtime sends them, and what queued up
 during one append goes in the next as one entry (so no trimming is needed: the bytes are
 capped, the entries by the round trips); while more than PAUSE_BYTES wait, the runtime's
 connection is not read from.
@@ -15,7 +15,7 @@ import anyio
 from redis.asyncio import Redis
 
 from bus.quotas import STREAM_RESPONSE_BYTES
-from bus.response_streams import CHUNK, HEAD
+from bus.transport.response_streams import CHUNK, HEAD
 from workers.pool.environments import Outcome, error_body
 
 log = logging.getLogger(__name__)

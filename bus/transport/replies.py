@@ -21,7 +21,7 @@ from redis.asyncio.client import Pipeline
 from bus.keys import Keys
 from bus.messages import INVOCATION_COMMANDS, REPLIES, InvokeFunction, Reply
 from bus.records import FunctionVersion
-from bus.streams import FIELD, publish
+from bus.transport.streams import FIELD, publish
 
 log = logging.getLogger(__name__)
 

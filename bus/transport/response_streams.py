@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from bus.messages import REPLIES, Reply
-from bus.streams import FIELD
+from bus.transport.streams import FIELD
 
 HEAD = b"h"  # the response's Content-Type, once, before its first chunk
 CHUNK = b"c"
