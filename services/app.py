@@ -21,14 +21,13 @@ from services.functions import (
     concurrency,
     event_invoke_configs,
     facts,
-    invoke,
     management,
     packages,
-    streaming,
     url_configs,
     versions,
 )
 from services.functions import settings as function_settings
+from services.invocations import invoke, streaming
 from services.permissions import functions as function_permissions
 from services.permissions import layers as layer_permissions
 from services.proxy import CompanionProxy

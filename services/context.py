@@ -13,7 +13,7 @@ from bus.keys import Keys
 from bus.settings import Settings
 from bus.stores import Stores
 from bus.transport.replies import ReplyInbox
-from services.functions.record_cache import RecordCache
+from services.invocations.record_cache import RecordCache
 
 
 @dataclass(frozen=True, slots=True)

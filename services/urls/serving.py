@@ -17,9 +17,9 @@ from bus.quotas import SYNC_PAYLOAD_BYTES
 from bus.records import LATEST, FunctionUrlConfig
 from services.context import ApiContext, api
 from services.errors import LambdaError
-from services.functions.invoke import resolve_target, trace_id
 from services.functions.refs import FunctionRef
-from services.functions.streaming import StreamItem, start_streamed
+from services.invocations.invoke import resolve_target, trace_id
+from services.invocations.streaming import StreamItem, start_streamed
 from services.requests import read_body
 from services.routing import URL_PATH, URL_SCOPE
 from services.urls import access

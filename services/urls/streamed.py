@@ -12,7 +12,7 @@ import msgspec
 
 from bus.messages import Reply
 from bus.transport.response_streams import Head
-from services.functions.streaming import StreamItem
+from services.invocations.streaming import StreamItem
 from services.urls.events import BadResponse, HttpResult
 
 HTTP_INTEGRATION_TYPE = "application/vnd.awslambda.http-integration-response"

@@ -1,4 +1,4 @@
-"""The API's record cache (services/functions/record_cache.py) on a real Redis: a change made
+"""The API's record cache (services/invocations/record_cache.py) on a real Redis: a change made
 through any process's stores reaches every process's cache, and nothing is kept while the
 cache does not hear of changes."""
 
@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from bus.keys import Keys
 from bus.records import Alias, FunctionVersion, State
 from bus.stores import Stores
-from services.functions.record_cache import RecordCache
+from services.invocations.record_cache import RecordCache
 
 pytestmark = pytest.mark.anyio
 

@@ -30,13 +30,13 @@ from bus.transport.response_streams import Head, open_response_stream, read_resp
 from bus.transport.streams import publish
 from services.context import ApiContext, api
 from services.errors import ServiceException, error_for
-from services.functions.invoke import (
+from services.functions.refs import function_ref
+from services.invocations.invoke import (
     invocation_type_of,
     read_payload,
     resolve_target,
     trace_id,
 )
-from services.functions.refs import function_ref
 
 blueprint = Blueprint("streaming", __name__)
 
