@@ -10,7 +10,7 @@ import pytest
 
 from bus.messages import InvocationCompleted, Reply
 from tests.pool.conftest import Harness, aws, running_pool
-from workers.pool.extension import ParametersSecretsExtension, lookup
+from workers.pool.extension.server import ParametersSecretsExtension, lookup
 
 pytestmark = pytest.mark.anyio
 

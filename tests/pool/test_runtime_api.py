@@ -14,8 +14,8 @@ import anyio
 import pytest
 
 from bus.quotas import RUNTIME_RESPONSE_BYTES
-from workers.pool.http import RequestParser
-from workers.pool.runtime_api import (
+from workers.pool.runtime_api.http import RequestParser
+from workers.pool.runtime_api.server import (
     Invocation,
     Posted,
     RuntimeApi,

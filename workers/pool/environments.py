@@ -28,7 +28,7 @@ from bus.settings import Settings
 from workers.pool.credentials import RoleCredentials
 from workers.pool.executors.base import Executor, LaunchError, LaunchSpec, Sandbox
 from workers.pool.logs import EnvironmentLog, report_line, timeout_line
-from workers.pool.runtime_api import Invocation, Posted, ResponseSink, RuntimeApi
+from workers.pool.runtime_api.server import Invocation, Posted, ResponseSink, RuntimeApi
 from workers.pool.variables import (
     log_group_name,
     log_stream_name,

@@ -43,12 +43,12 @@ from workers.pool.credentials import RoleSessions
 from workers.pool.environments import Environment, Outcome, State, environment_key
 from workers.pool.executors import Executors
 from workers.pool.executors.base import Executor, LaunchError, UnsupportedFunction
-from workers.pool.extension import ParametersSecretsExtension
+from workers.pool.extension.server import ParametersSecretsExtension
 from workers.pool.held import HeldInvocations
 from workers.pool.layers import ensure_opt, opt_key
 from workers.pool.provisioned import Provisioner
 from workers.pool.reload import Reloads
-from workers.pool.response_streams import RedisResponseSink
+from workers.pool.runtime_api.response_streams import RedisResponseSink
 
 log = logging.getLogger("tarn.pool")
 

@@ -18,7 +18,7 @@ import httpx
 from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskGroup, TaskStatus
 
 from bus.aws import Companion
-from workers.pool.extension_cache import EnvironmentCache
+from workers.pool.extension.cache import EnvironmentCache
 from workers.pool.variables import EXTENSION_PORT_VARIABLE
 
 log = logging.getLogger("tarn.pool")

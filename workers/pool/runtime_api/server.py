@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, cast
 
 from bus.quotas import RUNTIME_RESPONSE_BYTES
-from workers.pool.http import Request, RequestParser, response
+from workers.pool.runtime_api.http import Request, RequestParser, response
 
 PREFIX = b"/2018-06-01/runtime"
 NEXT = PREFIX + b"/invocation/next"
