@@ -146,6 +146,7 @@ class RuntimeApi:
         self._waiting: _Connection | None = None  # the runtime's pending /next
         self._init_error: Posted | None = None
         self._connections: set[_Connection] = set()
+        self._closed = False
         self._disconnected = asyncio.Event()
         self._disconnected.set()
 
@@ -178,6 +179,7 @@ class RuntimeApi:
 
     def close(self) -> None:
         """Stop serving: drop every connection, including a pending /next."""
+        self._closed = True
         self._current = None
         self._waiting = None
         self.init_over.set()
@@ -270,6 +272,9 @@ class RuntimeApi:
         connection.send(ACCEPTED)
 
     def _connected(self, connection: _Connection) -> None:
+        if self._closed:  # accepted just before close(): it would be left open
+            connection.transport.abort()
+            return
         self._connections.add(connection)
         self._disconnected.clear()
 
