@@ -12,7 +12,6 @@ from pathlib import Path
 from moto import server
 
 from services.companion import hooks
-from services.companion.cloudformation import operations
 from services.companion.snapshots import Snapshots
 from services.companion.tarn import settings
 from services.companion.triggers.scheduler import Scheduler
@@ -30,9 +29,13 @@ def main(argv: list[str] | None = None) -> None:
     if restored:
         took = time.monotonic() - started
         log.info("restored %s from %s in %.3f s", ", ".join(restored), snapshots.path, took)
-        for stack in operations.fail_interrupted():
-            log.warning("stack %s: its operation was cut short by the last stop", stack)
     hooks.install(on_change=snapshots.changed)
+    if hooks.CLOUDFORMATION in restored:  # stacks: their operations may have been cut short
+        hooks.install_cloudformation(on_change=snapshots.changed)
+        from services.companion.cloudformation.operations import fail_interrupted
+
+        for stack in fail_interrupted():
+            log.warning("stack %s: its operation was cut short by the last stop", stack)
     snapshots.start()
     scheduler = Scheduler(settings().schedule_speedup, on_change=snapshots.changed)
     scheduler.start()

@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import moto
 
-from services.companion.hooks import HOOKED
+from services.companion.hooks import hooked
 from tests.conftest import Stack
 from tests.functions import create_python_function, function_names, unique_name
 
@@ -26,7 +26,7 @@ def companion_url(stack: Stack) -> str:
 
 
 def test_every_hooked_moto_attribute_exists_with_the_parameters_the_hooks_use() -> None:
-    for owner, attribute, parameters in HOOKED:
+    for owner, attribute, parameters in hooked():
         original = getattr(owner, attribute, None)
         assert original is not None, f"moto {moto.__version__} has no {owner}.{attribute}"
         found = tuple(inspect.signature(original).parameters)
