@@ -86,12 +86,24 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+async def consumers_by_liveness(redis: Redis, keys: Keys, role: str) -> tuple[list[str], list[str]]:
+    """The consumers of `role` that have beaten, as (live, dead). Dead: this host's whose
+    process is gone, and any (another container's, another machine's) silent for
+    DEAD_AFTER_MS."""
+    silent_since = time.time() * 1000 - DEAD_AFTER_MS
+    live: list[str] = []
+    dead: list[str] = []
+    for raw, beat in await redis.zrange(keys.heartbeats, 0, -1, withscores=True):
+        beaten_role, _, consumer = raw.decode().partition(":")
+        if beaten_role == role:
+            gone = beat < silent_since or local_process_gone(consumer)
+            (dead if gone else live).append(consumer)
+    return live, dead
+
+
 async def held_by_a_live_worker(redis: Redis, keys: Keys, request_id: str) -> bool:
     """Whether a live pool worker is running the invocation `request_id` now."""
-    since = int(time.time() * 1000) - DEAD_AFTER_MS  # silent longer: dead wherever it ran
-    beating = await redis.zrangebyscore(keys.heartbeats, since, "+inf")
-    beats = [raw.decode().partition(":") for raw in beating]
-    consumers = [c for role, _, c in beats if role == "pool" and not local_process_gone(c)]
+    consumers, _ = await consumers_by_liveness(redis, keys, "pool")
     if not consumers:
         return False
     async with redis.pipeline(transaction=False) as pipe:

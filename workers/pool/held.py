@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import time
 
 import anyio
 import msgspec
@@ -19,9 +18,9 @@ from redis.asyncio.client import Pipeline
 
 from bus.keys import Keys
 from bus.messages import REPLIES, InvocationCompleted, InvokeFunction, Reply
-from bus.transport.heartbeats import DEAD_AFTER_MS
+from bus.transport.heartbeats import stop_beating
 from bus.transport.replies import send_reply
-from workers.consumers import local_process_gone
+from workers.consumers import consumers_by_liveness
 from workers.pool.environments import error_body, exit_reason
 
 log = logging.getLogger("tarn.pool")
@@ -77,15 +76,12 @@ class HeldInvocations:
         gone, and any (another container's, another machine's) silent for DEAD_AFTER_MS; how
         many."""
         answered = 0
-        silent_since = time.time() * 1000 - DEAD_AFTER_MS
-        for raw, beat in await self.redis.zrange(self.keys.heartbeats, 0, -1, withscores=True):
-            role, _, consumer = raw.decode().partition(":")
-            if role != ROLE or consumer == self.consumer:
-                continue
-            if beat >= silent_since and not local_process_gone(consumer):
+        _, dead = await consumers_by_liveness(self.redis, self.keys, ROLE)
+        for consumer in dead:
+            if consumer == self.consumer:
                 continue
             answered += await self._answer_all(consumer)
-            await self.redis.zrem(self.keys.heartbeats, raw)
+            await stop_beating(self.redis, self.keys, ROLE, consumer)
         return answered
 
     async def _answer_all(self, consumer: str) -> int:
