@@ -43,13 +43,10 @@ class CgroupRoot:
         """This process's group for environments, made and ready, or None where it cannot be."""
         owner = f"tarn-{owner_pid or os.getpid()}"
         try:
-            if (CGROUP_FS / "cgroup.controllers").exists():
-                parent = CGROUP_FS / _own_path("")
-                _enable_v2_controllers(parent)
-                root = cls(2, (parent / owner,))
-            else:
-                bases = tuple(CGROUP_FS / name / _own_path(name) / owner for name in _V1)
-                root = cls(1, bases)
+            version, parents = _parents()
+            if version == 2:
+                _enable_v2_controllers(parents[0])
+            root = cls(version, tuple(parent / owner for parent in parents))
             for base in root.bases:
                 base.mkdir(exist_ok=True)
             return root
@@ -115,11 +112,7 @@ def sweep_stale() -> int:
     """End and remove the groups of pool processes that are gone (a crash leaves nothing)."""
     removed = 0
     try:
-        parents = (
-            [CGROUP_FS / _own_path("")]
-            if (CGROUP_FS / "cgroup.controllers").exists()
-            else [CGROUP_FS / name / _own_path(name) for name in _V1]
-        )
+        _, parents = _parents()
     except (OSError, ValueError):
         return 0
     for parent in parents:
@@ -132,6 +125,14 @@ def sweep_stale() -> int:
 
 
 _V1 = ("memory", "pids")
+
+
+def _parents() -> tuple[int, tuple[Path, ...]]:
+    """The cgroup version, and this process's own group in each hierarchy pool groups go in:
+    v2's one, v1's memory and pids."""
+    if (CGROUP_FS / "cgroup.controllers").exists():
+        return 2, (CGROUP_FS / _own_path(""),)
+    return 1, tuple(CGROUP_FS / name / _own_path(name) for name in _V1)
 
 
 def _own_path(controller: str) -> str:
