@@ -41,22 +41,11 @@ class CustomResource(TarnResource):
     def has_cfn_attr(cls, attr: str) -> bool:
         return True  # whatever the function's Data holds
 
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> TarnResource:
-        resource = cls(region_name, resource_name, dict(cloudformation_json["Properties"]))
-        resource.account_id = account_id
-        resource.stack_id = str(kwargs.get("StackId", ""))
-        resource.logical_id = str(kwargs.get("LogicalId", resource_name))
-        resource.resource_type = str(kwargs.get("ResourceType", cls.cfn_type))
-        resource.create()
-        return resource
+    def place(self, account_id: str, stack: dict[str, Any]) -> None:
+        self.account_id = account_id
+        self.stack_id = str(stack.get("StackId", ""))
+        self.logical_id = str(stack.get("LogicalId", self.name))
+        self.resource_type = str(stack.get("ResourceType", self.cfn_type))
 
     def create(self) -> None:
         answer = self._request("Create", self.properties)

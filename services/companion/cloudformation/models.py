@@ -263,6 +263,7 @@ class TarnResource:
         **kwargs: Any,
     ) -> TarnResource:
         resource = cls(region_name, resource_name, dict(cloudformation_json["Properties"]))
+        resource.place(account_id, kwargs)
         resource.create()
         return resource
 
@@ -307,6 +308,10 @@ class TarnResource:
     def updates_in_place(self, properties: dict[str, Any]) -> bool:
         """False: a change replaces the resource (the default for what AWS cannot update)."""
         return False
+
+    def place(self, account_id: str, stack: dict[str, Any]) -> None:
+        """What moto tells of where the resource sits (StackId, LogicalId, ResourceType), before
+        it is made; Lambda's resources need none of it, a custom resource sends it on."""
 
     def create(self) -> None:
         raise NotImplementedError
