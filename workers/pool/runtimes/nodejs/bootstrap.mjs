@@ -411,15 +411,24 @@ function responseStream(client, requestId, highWaterMark) {
   return stream;
 }
 
-/** Runs one invocation of a streamifyResponse handler: handler(event, stream, context). */
-async function runStreamingInvocation(client, handler, invocation) {
-  const headers = invocation.headers;
+/**
+ * The invocation in `headers` becomes the current one: its request id for the log lines, its
+ * trace id in _X_AMZN_TRACE_ID (removed when it has none). Returns its request id.
+ */
+function beginInvocation(headers) {
   const requestId = headers['lambda-runtime-aws-request-id'];
   globalThis[REQUEST_ID] = requestId;
   state.requestId = requestId;
   const traceId = headers['lambda-runtime-trace-id'];
   if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
   else delete process.env._X_AMZN_TRACE_ID;
+  return requestId;
+}
+
+/** Runs one invocation of a streamifyResponse handler: handler(event, stream, context). */
+async function runStreamingInvocation(client, handler, invocation) {
+  const headers = invocation.headers;
+  const requestId = beginInvocation(headers);
   const stream = responseStream(client, requestId, handler[HANDLER_HIGHWATERMARK]);
   try {
     const event = JSON.parse(invocation.body);
@@ -630,13 +639,7 @@ function buildContext(requestId, headers, callbacks) {
  */
 function runInvocation(client, handler, handlerIsAsync, invocation) {
   const headers = invocation.headers;
-  const requestId = headers['lambda-runtime-aws-request-id'];
-  globalThis[REQUEST_ID] = requestId;
-  state.requestId = requestId;
-
-  const traceId = headers['lambda-runtime-trace-id'];
-  if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
-  else delete process.env._X_AMZN_TRACE_ID;
+  const requestId = beginInvocation(headers);
 
   return new Promise((settle) => {
     let reported = false; // a result or error has gone to the Runtime API
