@@ -168,7 +168,11 @@ class ParametersSecretsExtension:
     async def _bind(self, port: int, host: str = HOST) -> SocketListener | None:
         self._ports.add(port)
         try:
-            return await anyio.create_tcp_listener(local_host=host, local_port=port)  # type: ignore[return-value]
+            # One address, so one listener: its accept() is what _serve needs.
+            bound = await anyio.create_tcp_listener(local_host=host, local_port=port)
+            (listener,) = bound.listeners
+            assert isinstance(listener, SocketListener)
+            return listener
         except OSError as exc:
             log.warning(
                 "Parameters and Secrets extension cannot listen on %s:%d: %s", host, port, exc
@@ -176,17 +180,29 @@ class ParametersSecretsExtension:
             return None
 
     async def _serve(self, listener: SocketListener) -> None:
-        async with listener:
-            await listener.serve(self._connection)
+        # Not listener.serve(): a connection accepted just before cancellation would be handed
+        # to a task that never starts, and its socket left for the garbage collector.
+        accepted: set[SocketStream] = set()
+        try:
+            async with listener, anyio.create_task_group() as connections:
+                while True:
+                    stream = await listener.accept()
+                    accepted.add(stream)
+                    connections.start_soon(self._connection, stream, accepted)
+        finally:
+            for stream in accepted:
+                await anyio.aclose_forcefully(stream)
 
-    async def _connection(self, stream: SocketStream) -> None:
+    async def _connection(self, stream: SocketStream, accepted: set[SocketStream]) -> None:
+        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_REQUEST_BYTES)
         async with stream:
-            connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_REQUEST_BYTES)
             try:
                 while await self._exchange(stream, connection):
                     connection.start_next_cycle()
             except (anyio.EndOfStream, anyio.BrokenResourceError, h11.ProtocolError):
                 return  # the function hung up, or spoke something other than HTTP/1.1
+            finally:
+                accepted.discard(stream)
 
     async def _exchange(self, stream: SocketStream, connection: h11.Connection) -> bool:
         """Answer one request; False when the connection is done."""
