@@ -33,7 +33,7 @@ def role_of(command: str) -> str:
         return "companion"
     if "services.cli.server" in command:
         return "api"
-    return command.split()[-1]  # python -m workers <role>
+    return "+".join(command.split("-m workers ", 1)[-1].split())  # python -m workers ROLE...
 
 
 def children(pid: int) -> dict[str, int]:

@@ -41,6 +41,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     workers: tuple[str, ...] = ("functions", "pool", "async", "event_sources")
     # `tarn up`: processes per worker role, as "pool=3,async=2" (others: one each).
     scale: str = ""
+    # `tarn up`: "shared" runs the worker roles not scaled out as tasks of one process (less
+    # memory, a faster start); "split" gives each role a process of its own, as compose does.
+    worker_layout: Literal["shared", "split"] = "shared"
     # Base URL clients reach the API on; empty means http://host:port.
     public_url: str = ""
     # Stream delivery: an entry unacknowledged this long is taken over by another consumer.

@@ -1,7 +1,7 @@
-"""Running one worker role as a process: settings, Redis, heartbeats, signals, graceful stop.
+"""Running worker roles as a process: settings, Redis, heartbeats, signals, graceful stop.
 
-`python -m workers <role>` runs a role until SIGINT or SIGTERM, which cancel it; cleanup runs
-shielded, with a grace period.
+`python -m workers ROLE [ROLE ...]` runs one role, or several as tasks of one process, until
+SIGINT or SIGTERM, which cancel them; each role's cleanup runs shielded, with a grace period.
 """
 
 from __future__ import annotations
@@ -78,24 +78,37 @@ def build_role(name: str, context: WorkerContext) -> Role:
     return factory(context)
 
 
-async def serve_role(name: str, settings: Settings) -> None:
+async def serve_roles(names: list[str], settings: Settings) -> None:
+    """Run the roles `names` as tasks of this process, on one Redis client, until a signal
+    (or until one role ends); each joins its groups and beats as a consumer of its own."""
     redis = connect(settings)
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_stop_on_signal, tasks.cancel_scope)
+            for name in names:
+                tasks.start_soon(_serve_role, name, settings, redis, tasks.cancel_scope)
+    finally:
+        with anyio.move_on_after(GRACE_PERIOD_S, shield=True):
+            await redis.aclose()
+
+
+async def _serve_role(
+    name: str, settings: Settings, redis: Redis, process: anyio.CancelScope
+) -> None:
     consumer = consumer_name(settings, name)
     context = WorkerContext.create(settings, redis, consumer)
     keys = context.keys
     role = build_role(name, context)
     try:
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_stop_on_signal, tasks.cancel_scope)
             tasks.start_soon(_beat_forever, redis, keys, name, consumer, settings)
             await role.run()
-            tasks.cancel_scope.cancel()
+            process.cancel()
     finally:
         with anyio.move_on_after(GRACE_PERIOD_S, shield=True):
             await role.aclose()
             await context.aclose()
             await stop_beating(redis, keys, name, consumer)
-            await redis.aclose()
 
 
 async def _stop_on_signal(scope: anyio.CancelScope) -> None:
@@ -118,17 +131,21 @@ async def _beat_forever(
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        raise SystemExit(f"usage: python -m workers <{'|'.join(ROLES)}>")
+    names = sys.argv[1:] if argv is None else argv
+    unknown = [name for name in names if name not in ROLES]
+    if not names or unknown or len(set(names)) < len(names):
+        raise SystemExit(
+            f"usage: python -m workers ROLE [ROLE ...], each once, of {', '.join(ROLES)}"
+        )
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         raise SystemExit(f"tarn: {exc}") from None
+    # One role: its name on each line; several: each line's logger (tarn.pool, tarn.async...).
+    label = f"{names[0]:<13}" if len(names) == 1 else "%(name)-13s"
     logging.basicConfig(
-        level=settings.log_level,
-        format=f"%(asctime)s {argv[0]:<13} %(levelname)s %(message)s",
+        level=settings.log_level, format=f"%(asctime)s {label} %(levelname)s %(message)s"
     )
     # httpx logs every request at INFO: each call to the companion, each receive of a poller.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    anyio.run(serve_role, argv[0], settings, backend_options={"use_uvloop": True})
+    anyio.run(serve_roles, names, settings, backend_options={"use_uvloop": True})

@@ -57,17 +57,18 @@ def serve_api(
 
 
 def worker(
-    role: Annotated[str, typer.Argument(help=f"one of {', '.join(ROLES)}")],
+    roles: Annotated[list[str], typer.Argument(help=f"one or more of {', '.join(ROLES)}")],
     redis_url: RedisUrl = None,
     aws_endpoint: AwsEndpoint = None,
 ) -> None:
-    """Run one worker process of `role` against a stack's Redis, until SIGTERM; run more
-    (here or on other machines) to scale the role out."""
-    if role not in ROLES:
-        raise typer.BadParameter(f"{role!r} is not a worker role: choose {', '.join(ROLES)}")
+    """Run a worker process of each ROLE (several: as tasks of one process) against a stack's
+    Redis, until SIGTERM; run more (here or on other machines) to scale a role out."""
+    for role in roles:
+        if role not in ROLES:
+            raise typer.BadParameter(f"{role!r} is not a worker role: choose {', '.join(ROLES)}")
     export(redis_url=redis_url, aws_endpoint=aws_endpoint)
-    # The same process (its pid names its consumer), now running the role.
-    os.execv(sys.executable, [sys.executable, "-m", "workers", role])
+    # The same process (its pid names its consumers), now running the roles.
+    os.execv(sys.executable, [sys.executable, "-m", "workers", *dict.fromkeys(roles)])
 
 
 API_EXAMPLE = "Example: tarn serve-api --redis-url redis://localhost:6379/0"

@@ -1,6 +1,7 @@
 """`tarn up`'s process supervisor: a private Redis, the companion AWS endpoint (moto server), the
-API and each worker as child processes; `--scale pool=3,async=2` runs that many processes of a
-role (each its own consumer, see workers/consumers.py).
+API and the workers as child processes: one process running every worker role as tasks
+(TARN_WORKER_LAYOUT=shared), or one per role (split); `--scale pool=3,async=2` runs that many
+processes of a role (each its own consumer, see workers/consumers.py).
 
 Children that die are restarted, each on its own; SIGINT/SIGTERM stop the API and workers
 first (they finish or hand back their work), then the companion, then Redis, which writes its
@@ -163,12 +164,18 @@ def parse_scale(text: str, roles: tuple[str, ...]) -> Counter[str]:
     return counts
 
 
-def worker_children(counts: Counter[str]) -> list[Child]:
-    """One child per worker process: `pool`, or `pool-1`, `pool-2`, ... when scaled."""
-    children = []
+def worker_children(counts: Counter[str], layout: str) -> list[Child]:
+    """One child per worker process. "split": `pool`, or `pool-1`, `pool-2`, ... when scaled;
+    "shared": the same for roles scaled out, and one `workers` child running the others."""
+    worker = [sys.executable, "-m", "workers"]
+    alone = [role for role, count in counts.items() if count == 1]
+    shared = alone if layout == "shared" and len(alone) > 1 else []
+    children = [Child("workers", worker + shared)] if shared else []
     for role, count in counts.items():
+        if role in shared:
+            continue
         names = [role] if count == 1 else [f"{role}-{n}" for n in range(1, count + 1)]
-        children += [Child(name, [sys.executable, "-m", "workers", role]) for name in names]
+        children += [Child(name, [*worker, role]) for name in names]
     return children
 
 
@@ -198,7 +205,7 @@ class Supervisor:
         started = time.monotonic()
         try:
             self.scale = parse_scale(self.settings.scale, self.settings.workers)
-            self.children += worker_children(self.scale)
+            self.children += worker_children(self.scale, self.settings.worker_layout)
             self._start_all()
             self._wait_ready(started)
             self._supervise()

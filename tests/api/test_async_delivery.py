@@ -34,7 +34,7 @@ from tests.api.test_async_invoke import (
     receive,
     reporter_sending_to,
 )
-from tests.api.test_stack import child_pid
+from tests.api.test_stack import role_pid
 from tests.conftest import Stack, start_stack, stop_stack
 from tests.functions import create_python_function, unique_name
 from tests.waiting import wait_for
@@ -202,7 +202,7 @@ def test_no_event_is_lost_when_the_async_worker_is_killed_mid_burst(
     with ThreadPoolExecutor(8) as senders:
         sent = [senders.submit(send, event_id) for event_id in ids]
         wait_for(lambda: len(list(tmp_path.glob("*.tried"))) >= 300, 30, "300 first attempts")
-        worker = child_pid(stack, "workers async")
+        worker = role_pid(stack, "async")
         with stack_redis(stack) as redis:  # the worker's retries wait in Redis, not in memory
             assert redis.zcard(STACK_KEYS.async_delays) > 0
         os.kill(worker, signal.SIGKILL)
@@ -210,7 +210,7 @@ def test_no_event_is_lost_when_the_async_worker_is_killed_mid_burst(
         assert [f.result(timeout=60) for f in sent] == [202] * len(ids)
     done = tmp_path / "done.txt"
     wait_for(lambda: seen(done) == set(ids), 45, "every event's side effect")
-    assert child_pid(stack, "workers async") != worker
+    assert role_pid(stack, "async") != worker
 
 
 def seen(done: Path) -> set[str]:

@@ -16,7 +16,7 @@ import pytest
 from redis import Redis
 
 from bus.processes import start_time
-from tests.api.test_stack import child_pid, descendants
+from tests.api.test_stack import child_pid, descendants, role_pid
 from tests.conftest import start_stack, stop_stack
 from tests.functions import create_python_function, unique_name
 from tests.waiting import wait_for
@@ -94,7 +94,7 @@ def test_invokes_held_by_a_killed_pool_worker_are_answered_at_once(tmp_path: Pat
         create_python_function(client, name, SLEEPING, Timeout=60)
         with ThreadPoolExecutor(20) as threads:
             calls = [threads.submit(client.invoke, FunctionName=name) for _ in range(20)]
-            pool = child_pid(stack, "workers pool")
+            pool = role_pid(stack, "pool")
             wait_for(lambda: len(descendants(pool)) >= 20, timeout_s=20, what="20 runtimes")
             time.sleep(0.5)  # each in its handler
             os.kill(pool, signal.SIGKILL)
@@ -147,7 +147,9 @@ EVENTS = 1000
 def test_events_survive_an_async_worker_kill_once_each_and_none_dead_lettered(
     tmp_path: Path,
 ) -> None:
-    stack = start_stack(tmp_path / "data", tmp_path / "tarn.log")
+    # The async worker alone is killed (in the default layout, every role would go with it).
+    split = {"TARN_WORKER_LAYOUT": "split"}
+    stack = start_stack(tmp_path / "data", tmp_path / "tarn.log", settings=split)
     runs = tmp_path / "runs.txt"
     try:
         client = stack.client()
@@ -158,7 +160,7 @@ def test_events_survive_an_async_worker_kill_once_each_and_none_dead_lettered(
         with ThreadPoolExecutor(8) as threads:
             accepted = [threads.submit(send) for _ in range(EVENTS)]
             wait_for(lambda: runs.exists() and len(runs.read_text()) > 0, 20, "a first run")
-            os.kill(child_pid(stack, "workers async"), signal.SIGKILL)
+            os.kill(role_pid(stack, "async"), signal.SIGKILL)
             assert all(call.result(timeout=60)["StatusCode"] == 202 for call in accepted)
         ran = lambda: Counter(runs.read_text().split())  # noqa: E731
         wait_for(lambda: len(ran()) >= EVENTS, 60, "every event to run")

@@ -62,7 +62,10 @@ def invoke(client: Any, name: str, sleep: float) -> dict[str, Any]:
 def test_health_counts_each_instance(scaled: Stack) -> None:
     wanted = {"functions": 1, "pool": 2, "async": 2, "event_sources": 1}
     wait_for(lambda: instances(scaled) == wanted, 20, f"instances {wanted}")
-    assert {"pool-1", "pool-2", "async-1", "async-2", "functions"} <= set(children(scaled))
+    # The roles not scaled out share one process (TARN_WORKER_LAYOUT=shared, the default).
+    assert {"pool-1", "pool-2", "async-1", "async-2", "workers"} <= set(children(scaled))
+    shared = Path(f"/proc/{children(scaled)['workers']}/cmdline").read_bytes().split(b"\0")
+    assert shared[-3:] == [b"functions", b"event_sources", b""]
 
 
 def test_invokes_reach_both_pools(scaled: Stack) -> None:

@@ -11,7 +11,7 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from tests.api.test_stack import child_pid
+from tests.api.test_stack import role_pid
 from tests.conftest import start_stack, stop_stack
 from tests.event_sources.sqs_stack import ExtraPoller, Mappings, Setup
 from tests.waiting import wait_for
@@ -33,7 +33,9 @@ def _alive(pid: int | None) -> bool:
 
 
 def test_pollers_share_the_mappings_and_a_killed_ones_move_to_another(tmp_path: Path) -> None:
-    stack = start_stack(tmp_path / "data", tmp_path / "tarn.log")
+    # The poller alone is killed (in the default layout, every role would go with it).
+    split = {"TARN_WORKER_LAYOUT": "split"}
+    stack = start_stack(tmp_path / "data", tmp_path / "tarn.log", settings=split)
     mappings = Mappings(stack)
     extra = None
     try:
@@ -44,7 +46,7 @@ def test_pollers_share_the_mappings_and_a_killed_ones_move_to_another(tmp_path: 
         uuids = [mappings.create(setup, BatchSize=10) for setup in setups]
         for mapping in uuids:
             mappings.wait_for_state(mapping, "Enabled")
-        first = child_pid(stack, "workers event_sources")
+        first = role_pid(stack, "event_sources")
         assert {_pid(mappings.owner(mapping)) for mapping in uuids} == {first}
 
         extra = ExtraPoller(first, tmp_path / "extra-poller.log")
