@@ -16,11 +16,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeVar
+from typing import Generic, TypeVar
 
 import anyio
 import msgspec
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from bus.keys import Keys
@@ -109,11 +110,8 @@ class StreamConsumer(Generic[M]):
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def read(self, count: int, block_ms: int, *, noack: bool = False) -> list[Delivery[M]]:
-        """Up to `count` deliveries: own pending first, then reclaimed, then new entries.
-
-        With `noack` new entries are acknowledged as Redis hands them out.
-        """
+    async def read(self, count: int, block_ms: int) -> list[Delivery[M]]:
+        """Up to `count` deliveries: own pending first, then reclaimed, then new entries."""
         if not self._own_pending_done:
             entries = await self._xreadgroup(self._own_pending_from, count, None)
             if entries:
@@ -126,7 +124,7 @@ class StreamConsumer(Generic[M]):
             reclaimed = await self._reclaim(count)
             if reclaimed:
                 return reclaimed
-        entries = await self._xreadgroup(">", count, block_ms, noack=noack)
+        entries = await self._xreadgroup(">", count, block_ms)
         return await self._decode_all(entries, deliveries=1)
 
     async def ack(self, entry_id: bytes, *, redelivered: bool = False) -> None:
@@ -158,62 +156,110 @@ class StreamConsumer(Generic[M]):
         handle: Callable[[M], Awaitable[None]],
         *,
         concurrency: int,
-        ack: Literal["before", "after"] = "after",
         block_ms: int = 5_000,
         redelivered: Callable[[M], Awaitable[None]] | None = None,
     ) -> None:
-        """Run `handle` on every delivery, at most `concurrency` at once, until cancelled.
-        `redelivered`, if given, handles instead the entries delivered before (a consumer
-        that died had them: their work may have been done, or be under way).
+        """Run `handle` on every delivery, at most `concurrency` at once, until cancelled,
+        and acknowledge once it returns (at least once). `redelivered`, if given, handles
+        instead the entries delivered before (a consumer that died had them: their work may
+        have been done, or be under way).
 
-        `ack="after"` acknowledges once `handle` returns (at least once); a handler that
-        raises leaves the entry pending, to be retried after the visibility timeout. Entries
-        being handled are touched well within the timeout, however long `handle` takes, so
-        only the entries of a consumer that stopped look abandoned.
-        `ack="before"` reads with NOACK (at most once), for work a retry would make wrong.
+        A handler that raises leaves the entry pending, to be retried after the visibility
+        timeout. Entries being handled are touched well within the timeout, however long
+        `handle` takes, so only the entries of a consumer that stopped look abandoned.
         """
+
+        async def run(delivery: Delivery[M]) -> None:
+            handler = handle if delivery.deliveries == 1 else redelivered or handle
+            await self._acknowledged(handler, delivery)
+
+        await self._deliver(run, concurrency, block_ms, touch=True)
+
+    async def consume_deliveries(
+        self,
+        handle: Callable[[Delivery[M]], Awaitable[None]],
+        *,
+        concurrency: int,
+        block_ms: int = 5_000,
+    ) -> None:
+        """Run `handle` on every delivery, at most `concurrency` at once, until cancelled;
+        `handle` acknowledges each (`queue_ack`) at once, in the round trip that records its
+        work as taken: for work a retry would make wrong, which must still not be lost before
+        it is taken (a consumer that dies in between leaves the entry pending)."""
+        await self._deliver(handle, concurrency, block_ms, touch=False)
+
+    async def _deliver(
+        self,
+        handle: Callable[[Delivery[M]], Awaitable[None]],
+        concurrency: int,
+        block_ms: int,
+        *,
+        touch: bool,
+    ) -> None:
         await self.ensure_group()
         capacity = _Capacity(concurrency)
         async with anyio.create_task_group() as tasks:
-            if ack == "after":
+            if touch:
                 tasks.start_soon(self._touch_in_flight_forever)
             while True:
                 await capacity.wait_free()
                 count = min(capacity.free, READ_BATCH_MAX)
                 try:
-                    deliveries = await self.read(count, block_ms, noack=ack == "before")
+                    deliveries = await self.read(count, block_ms)
                 except Exception:
                     log.exception("reading %s failed; retrying", self.config.stream)
                     await anyio.sleep(1)
                     continue
                 capacity.free -= len(deliveries)
                 for delivery in deliveries:
-                    handler = handle if delivery.deliveries == 1 else redelivered or handle
-                    tasks.start_soon(self._handle_one, handler, delivery, ack, capacity)
+                    tasks.start_soon(self._handle_one, handle, delivery, capacity)
+
+    def queue_ack(self, pipe: Pipeline, entry_id: bytes) -> None:
+        """Queue the acknowledgement of `entry_id` on `pipe`."""
+        pipe.xack(self.config.stream, self.config.group, entry_id)
+
+    async def claim_from(self, consumer: str, count: int = 1_000) -> list[Delivery[M]]:
+        """Take over the pending entries of `consumer` (one known to be dead) at once."""
+        pending = await self.redis.xpending_range(
+            self.config.stream, self.config.group, "-", "+", count, consumername=consumer
+        )
+        if not pending:
+            return []
+        ids = [entry["message_id"] for entry in pending]
+        entries = await self.redis.xclaim(
+            self.config.stream, self.config.group, self.config.consumer, 0, ids
+        )
+        return await self._recovered(entries)
 
     async def _handle_one(
         self,
-        handle: Callable[[M], Awaitable[None]],
+        handle: Callable[[Delivery[M]], Awaitable[None]],
         delivery: Delivery[M],
-        ack: Literal["before", "after"],
         capacity: _Capacity,
     ) -> None:
         self._in_flight.add(delivery.entry_id)
         try:
+            await handle(delivery)
+        finally:
+            self._in_flight.discard(delivery.entry_id)
+            capacity.release()
+
+    async def _acknowledged(
+        self, handle: Callable[[M], Awaitable[None]], delivery: Delivery[M]
+    ) -> None:
+        """Handle `delivery`, then acknowledge it; count a failure, dead-letter it at the
+        last."""
+        try:
             await handle(delivery.message)
         except Exception as exc:
             log.exception("handling %s failed", type(delivery.message).__name__)
-            failures = await self.failed(delivery) if ack == "after" else 0
-            if ack == "after" and failures >= self.config.max_deliveries:
+            failures = await self.failed(delivery)
+            if failures >= self.config.max_deliveries:
                 raw = self.codec.encode(delivery.message)
                 reason = f"failed {failures} times; last error: {exc!r}"
                 await self.dead_letter(delivery.entry_id, raw, reason)
         else:
-            if ack == "after":
-                await self.ack(delivery.entry_id, redelivered=delivery.deliveries > 1)
-        finally:
-            self._in_flight.discard(delivery.entry_id)
-            capacity.release()
+            await self.ack(delivery.entry_id, redelivered=delivery.deliveries > 1)
 
     async def _touch_in_flight_forever(self) -> None:
         """Reset the idle time of the entries being handled (XCLAIM JUSTID to ourselves: the
@@ -235,7 +281,7 @@ class StreamConsumer(Generic[M]):
                 log.warning("touching entries of %s failed", self.config.stream, exc_info=True)
 
     async def _xreadgroup(
-        self, from_id: str, count: int, block_ms: int | None, *, noack: bool = False
+        self, from_id: str, count: int, block_ms: int | None
     ) -> list[tuple[bytes, dict[bytes, bytes]]]:
         answer = await self.redis.xreadgroup(
             self.config.group,
@@ -243,7 +289,6 @@ class StreamConsumer(Generic[M]):
             {self.config.stream: from_id},
             count=count,
             block=block_ms,
-            noack=noack,
         )
         return answer[0][1] if answer else []
 

@@ -2,14 +2,17 @@
 another answers each waiting caller at once with the error of a killed environment, instead of
 letting it wait out the function's timeout.
 
-A pool worker acknowledges invocations on receipt (a sync invoke must never run twice), so the
-stream keeps no pending entries to learn this from: each worker keeps its own hash instead.
+A pool worker acknowledges an invocation's stream entry in the round trip that holds it (a sync
+invoke must never run twice), so the stream keeps no pending entries to learn this from: each
+worker keeps its own hash instead. An entry still pending is one its pool read but never held
+(it died in between): the successor runs it.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 import anyio
 import msgspec
@@ -63,23 +66,28 @@ class HeldInvocations:
             pipe.set(command.outcome_key, REPLIES.encode(reply), ex=OUTCOME_KEPT_S)
         pipe.hdel(self.key, command.request_id)
 
-    async def watch_forever(self) -> None:
+    async def watch_forever(self, take_over: Callable[[str], Awaitable[None]]) -> None:
         while True:
             try:
-                await self.answer_for_dead()
+                await self.answer_for_dead(take_over)
             except Exception:
                 log.warning("checking for dead pool workers failed", exc_info=True)
             await anyio.sleep(WATCH_INTERVAL_S)
 
-    async def answer_for_dead(self) -> int:
+    async def answer_for_dead(
+        self, take_over: Callable[[str], Awaitable[None]] | None = None
+    ) -> int:
         """Answer the invocations of the pool workers that died: this host's whose process is
         gone, and any (another container's, another machine's) silent for DEAD_AFTER_MS; how
-        many."""
+        many. `take_over` is first given each dead one's name, to run what it had read but
+        not yet held."""
         answered = 0
         _, dead = await consumers_by_liveness(self.redis, self.keys, ROLE)
         for consumer in dead:
             if consumer == self.consumer:
                 continue
+            if take_over is not None:
+                await take_over(consumer)
             answered += await self._answer_all(consumer)
             await stop_beating(self.redis, self.keys, ROLE, consumer)
         return answered

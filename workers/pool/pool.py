@@ -34,7 +34,7 @@ from bus.messages import (
 )
 from bus.records import FunctionVersion, LayerCode
 from bus.transport.replies import send_reply
-from bus.transport.streams import StreamConsumer, consumer_config
+from bus.transport.streams import Delivery, StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
 from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper
@@ -125,15 +125,12 @@ class WarmPool:
             if self.shipper is not None:
                 tasks.start_soon(self.shipper.run)
             tasks.start_soon(self._retire_idle_forever)
-            tasks.start_soon(self.held.watch_forever)
-            # Acknowledged on receipt: a sync invoke must not run again after a crash; the
-            # API has answered its caller with a timeout by then.
+            tasks.start_soon(self.held.watch_forever, self._take_over)
+            # Acknowledged as it is held (see serve): a sync invoke must not run again after a
+            # crash, but one read and not yet held is run by another pool, not lost.
             # Blocking reads stay well under redis-py's default 5 s socket timeout.
-            await self.stream.consume(
-                self.serve,
-                concurrency=self.max_environments + REJECT_HEADROOM,
-                ack="before",
-                block_ms=2_000,
+            await self.stream.consume_deliveries(
+                self._take, concurrency=self.max_environments + REJECT_HEADROOM, block_ms=2_000
             )
 
     async def aclose(self) -> None:
@@ -150,7 +147,21 @@ class WarmPool:
             with anyio.move_on_after(LOG_FLUSH_S):
                 await self.shipper.aclose()
 
-    async def serve(self, command: InvocationCommand) -> None:
+    async def _take(self, delivery: Delivery[InvocationCommand]) -> None:
+        await self.serve(delivery.message, delivery.entry_id)
+
+    async def _take_over(self, consumer: str) -> None:
+        """Run the invocations a dead pool worker had read but not yet held: none started."""
+        deliveries = await self.stream.claim_from(consumer)
+        if deliveries:
+            log.warning("running %d invocations %s read, never started", len(deliveries), consumer)
+        assert self._tasks is not None
+        for delivery in deliveries:
+            self._tasks.start_soon(self._take, delivery)
+
+    async def serve(self, command: InvocationCommand, entry_id: bytes) -> None:
+        """Run one invocation and reply; its stream entry is acknowledged in the round trip
+        that holds it (or, refused before that, in the reply's)."""
         match command:
             case InvokeFunction():
                 slot: Slot | None = None
@@ -159,7 +170,7 @@ class WarmPool:
                         command.function.name,
                         command.request_id,
                         command.function.timeout_s,
-                        along=partial(self.held.hold, command=command),
+                        along=partial(self._hold, command=command, entry_id=entry_id),
                     )
                     reply = await self.invoke(command)
                 except Throttled as exc:
@@ -171,18 +182,34 @@ class WarmPool:
                 except BaseException:  # cancelled at shutdown: give the slot back on the way
                     await self._release(slot)
                     raise
-                release = partial(self._released, slot=slot, command=command, reply=reply)
+                release = partial(
+                    self._released, slot=slot, command=command, reply=reply, entry_id=entry_id
+                )
                 await send_reply(self.redis, command.reply_to, reply, release)
             case _:
                 assert_never(command)
 
+    def _hold(self, pipe: Pipeline, *, command: InvokeFunction, entry_id: bytes) -> None:
+        """Queue the hold on the invocation and its entry's acknowledgement, in one trip: an
+        entry still pending is one no pool has started."""
+        self.held.hold(pipe, command)
+        self.stream.queue_ack(pipe, entry_id)
+
     def _released(
-        self, pipe: Pipeline, *, slot: Slot | None, command: InvokeFunction, reply: Reply
+        self,
+        pipe: Pipeline,
+        *,
+        slot: Slot | None,
+        command: InvokeFunction,
+        reply: Reply,
+        entry_id: bytes,
     ) -> None:
-        """Queue, before the reply, the release of its concurrency slot and of its hold, and
-        the invocation's record."""
+        """Queue, before the reply, the release of its concurrency slot and of its hold, the
+        invocation's record, and the acknowledgement of one refused before it was held."""
         if slot is not None:
             ConcurrencyLimits.release(pipe, slot)
+        else:
+            self.stream.queue_ack(pipe, entry_id)
         self.held.release(pipe, command, reply)
         self.records.add(pipe, command, reply)
 
