@@ -169,6 +169,8 @@ def worker_children(counts: Counter[str], layout: str) -> list[Child]:
     "shared": the same for roles scaled out, and one `workers` child running the others."""
     worker = [sys.executable, "-m", "workers"]
     alone = [role for role, count in counts.items() if count == 1]
+    # The pool first: tools that name a process by its first role (compare.py) see the pool.
+    alone.sort(key=lambda role: role != "pool")
     shared = alone if layout == "shared" and len(alone) > 1 else []
     children = [Child("workers", worker + shared)] if shared else []
     for role, count in counts.items():

@@ -65,7 +65,7 @@ def test_health_counts_each_instance(scaled: Stack) -> None:
     # The roles not scaled out share one process (TARN_WORKER_LAYOUT=shared, the default).
     assert {"pool-1", "pool-2", "async-1", "async-2", "workers"} <= set(children(scaled))
     shared = Path(f"/proc/{children(scaled)['workers']}/cmdline").read_bytes().split(b"\0")
-    assert shared[-3:] == [b"functions", b"event_sources", b""]
+    assert shared[-3:] == [b"functions", b"event_sources", b""]  # pool and async scaled out
 
 
 def test_invokes_reach_both_pools(scaled: Stack) -> None:
