@@ -28,7 +28,8 @@ from tests.conftest import free_port
 from tests.functions import ROLE, zip_of
 from workers.docker.engine import EngineUnavailable, describe, open_engine
 
-pytestmark = pytest.mark.slow
+# The first test on a machine builds Tarn's image (80 s idle, 4 min on a loaded machine).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 HANDLER = """\
 import os, socket, time
