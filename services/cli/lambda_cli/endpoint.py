@@ -8,12 +8,13 @@ import os
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import botocore.session
-from botocore.config import Config
-from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError
+
+if TYPE_CHECKING:
+    import botocore.session
+    from botocore.credentials import Credentials
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_REGION = "us-east-1"
@@ -32,6 +33,11 @@ class Endpoint:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
+            # Here, not at the top: `tarn up` imports this module, and botocore's sessions
+            # cost it a tenth of its start.
+            import botocore.session
+            from botocore.config import Config
+
             session = botocore.session.get_session()
             self._clients[service] = session.create_client(
                 service,
