@@ -95,15 +95,20 @@ def extension_port(settings: Settings) -> Settings:
     return msgspec.structs.replace(settings, extension_port=port)
 
 
-def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A private redis-server with AOF on, on a Unix socket in `data_dir`; returns its URL."""
+def refuse_a_running_redis(data_dir: Path) -> None:
+    """Refuse `data_dir` when a Redis answers on its socket: another Tarn's."""
     sock = data_dir / "redis.sock"
     if sock.exists() and _redis_answers(sock):
         raise StartupError(
             f"another Tarn is already running on {data_dir} (its Redis answers on {sock}); "
             "stop it first or pass another --data-dir"
         )
-    return launch_redis(data_dir), f"unix://{sock}"
+
+
+def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A private redis-server with AOF on, on a Unix socket in `data_dir`; returns its URL."""
+    refuse_a_running_redis(data_dir)
+    return launch_redis(data_dir), f"unix://{data_dir / 'redis.sock'}"
 
 
 def launch_redis(data_dir: Path) -> subprocess.Popen[bytes]:
@@ -225,19 +230,23 @@ class Supervisor:
         check_port_free(self.settings.host, self.settings.port)
         settings = self.settings
         if not settings.redis_url:
-            self.redis, url = start_redis(data_dir)
-            settings = msgspec.structs.replace(settings, redis_url=url)
-        # After Redis: a second Tarn on this data dir (this stack) has been refused by then.
+            refuse_a_running_redis(data_dir)  # before anything of ours touches the data dir
+        # The companion first, before Redis and the Docker check: it takes longest to start,
+        # the others call it, and it needs neither.
         if not settings.aws_endpoint:
             self.companion, url = companion_child(data_dir, settings.account_id)
             settings = msgspec.structs.replace(settings, aws_endpoint=url)
+            self.env = _child_env(settings)
+            self._spawn(self.companion)
+        if not settings.redis_url:
+            self.redis, url = start_redis(data_dir)
+            settings = msgspec.structs.replace(settings, redis_url=url)
         settings = extension_port(self._choose_executor(settings))
         self.settings = msgspec.structs.replace(
             self.settings, executor=settings.executor, aws_endpoint=settings.aws_endpoint
         )
         self.env = _child_env(settings)
-        # The companion first: it takes longest to start, and the others call it.
-        for child in self._supervised():
+        for child in self.children:
             self._spawn(child)
 
     def _supervised(self) -> list[Child]:
