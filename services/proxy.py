@@ -6,6 +6,7 @@ Tarn's own calls to the companion go through bus.aws.Companion instead.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import cached_property
 
 import httpx
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
@@ -39,7 +40,12 @@ class CompanionProxy:
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
         self.base = httpx.URL(self.url)
-        self.client = httpx.AsyncClient(
+
+    @cached_property
+    def client(self) -> httpx.AsyncClient:
+        # Made at the first forward, not at start: a client loads the CA certificates (about
+        # 0.1 s of the API's start).
+        return httpx.AsyncClient(
             timeout=FORWARD_TIMEOUT,
             # Loopback or the user's own endpoint: never through an HTTP(S)_PROXY.
             trust_env=False,
@@ -75,7 +81,8 @@ class CompanionProxy:
             await response.aclose()
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if "client" in self.__dict__:  # made
+            await self.client.aclose()
 
 
 async def _request_body(receive: ASGIReceiveCallable) -> AsyncIterator[bytes]:
