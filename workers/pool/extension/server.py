@@ -8,6 +8,7 @@ GetSecretValue / GetParameter answers as-is from the companion, cached per envir
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -15,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import anyio
 import h11
 import httpx
-from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskGroup, TaskStatus
+from anyio.abc import TaskGroup, TaskStatus
 
 from bus.aws import Companion
 from workers.pool.extension.cache import EnvironmentCache
@@ -28,6 +29,8 @@ TOKEN_HEADER = b"x-aws-parameters-secrets-token"
 SECRETS_PATH = "/secretsmanager/get"
 PARAMETERS_PATH = "/systemsmanager/parameters/get"
 MAX_REQUEST_BYTES = 64 * 1024
+READ_BYTES = 64 * 1024
+BACKLOG = 128
 
 Answer = tuple[int, bytes]
 UNAUTHORIZED: Answer = (401, b'{"message":"Unauthorized"}')
@@ -94,11 +97,11 @@ class ParametersSecretsExtension:
 
     async def run(self, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED) -> None:
         """Listen until cancelled; reports the port it listens on when it starts."""
-        listener = await self._bind(self.port)
+        listener = self._bind(self.port)
         if listener is None:  # AWS's port is taken (another stack): functions read the variable
-            listener = await self._bind(0)
+            listener = self._bind(0)
             assert listener is not None, "any free port"
-        self.port = listener.extra(SocketAttribute.local_port)
+        self.port = int(listener.getsockname()[1])
         self._ports.add(self.port)
         self._serving.add(self.port)
         async with anyio.create_task_group() as tasks:
@@ -126,7 +129,7 @@ class ParametersSecretsExtension:
 
     async def _listen(self, host: str, port: int) -> bool:
         assert self._tasks is not None
-        listener = await self._bind(port, host)
+        listener = self._bind(port, host)
         if listener is not None:
             self._tasks.start_soon(self._serve, listener)
         return listener is not None
@@ -165,65 +168,86 @@ class ParametersSecretsExtension:
         # AWS answers every client error of these JSON services with 400; moto uses 404 too.
         return (400 if response.status_code < 500 else response.status_code), response.content
 
-    async def _bind(self, port: int, host: str = HOST) -> SocketListener | None:
+    def _bind(self, port: int, host: str = HOST) -> socket.socket | None:
         self._ports.add(port)
+        listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         try:
-            # One address, so one listener: its accept() is what _serve needs.
-            bound = await anyio.create_tcp_listener(local_host=host, local_port=port)
-            (listener,) = bound.listeners
-            assert isinstance(listener, SocketListener)
-            return listener
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((host, port))
+            listener.listen(BACKLOG)
         except OSError as exc:
+            listener.close()
             log.warning(
                 "Parameters and Secrets extension cannot listen on %s:%d: %s", host, port, exc
             )
             return None
+        listener.setblocking(False)
+        return listener
 
-    async def _serve(self, listener: SocketListener) -> None:
-        # Not listener.serve(): a connection accepted just before cancellation would be handed
-        # to a task that never starts, and its socket left for the garbage collector.
-        accepted: set[SocketStream] = set()
+    async def _serve(self, listener: socket.socket) -> None:
+        """Answer connections until cancelled. On plain non-blocking sockets, not asyncio
+        transports: an accept is one call that cancellation cannot cut in two, and every socket
+        is closed by what holds it. (anyio's accept, cancelled while it set a transport up,
+        left the connection to the garbage collector: CI's flaky unclosed-transport warning.)"""
+        accepted: set[socket.socket] = set()
         try:
-            async with listener, anyio.create_task_group() as connections:
+            async with anyio.create_task_group() as connections:
                 while True:
-                    stream = await listener.accept()
-                    accepted.add(stream)
-                    connections.start_soon(self._connection, stream, accepted)
+                    await anyio.wait_readable(listener)
+                    try:
+                        client, _ = listener.accept()
+                    except (BlockingIOError, InterruptedError):
+                        continue  # another waiter took it, or the caller gave up
+                    client.setblocking(False)
+                    accepted.add(client)
+                    connections.start_soon(self._connection, client, accepted)
         finally:
-            for stream in accepted:
-                await anyio.aclose_forcefully(stream)
+            listener.close()
+            for client in accepted:
+                client.close()
 
-    async def _connection(self, stream: SocketStream, accepted: set[SocketStream]) -> None:
+    async def _connection(self, client: socket.socket, accepted: set[socket.socket]) -> None:
         connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_REQUEST_BYTES)
-        async with stream:
-            try:
-                while await self._exchange(stream, connection):
-                    connection.start_next_cycle()
-            except (anyio.EndOfStream, anyio.BrokenResourceError, h11.ProtocolError):
-                return  # the function hung up, or spoke something other than HTTP/1.1
-            finally:
-                accepted.discard(stream)
+        try:
+            while await self._exchange(client, connection):
+                connection.start_next_cycle()
+        except (ConnectionError, h11.ProtocolError):
+            return  # the function hung up, or spoke something other than HTTP/1.1
+        finally:
+            accepted.discard(client)
+            client.close()
 
-    async def _exchange(self, stream: SocketStream, connection: h11.Connection) -> bool:
+    async def _exchange(self, client: socket.socket, connection: h11.Connection) -> bool:
         """Answer one request; False when the connection is done."""
-        request = await _next_event(stream, connection)
+        request = await _next_event(client, connection)
         if not isinstance(request, h11.Request):
             return False
-        while not isinstance(await _next_event(stream, connection), h11.EndOfMessage):
+        while not isinstance(await _next_event(client, connection), h11.EndOfMessage):
             pass  # a GET has no body worth reading
         token = next((v for k, v in request.headers if k == TOKEN_HEADER), b"")
         status, body = await self.answer(request.method, request.target.decode(), token.decode())
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         data = connection.send(h11.Response(status_code=status, headers=headers))
         data = (data or b"") + (connection.send(h11.Data(data=body)) or b"")
-        await stream.send(data + (connection.send(h11.EndOfMessage()) or b""))
+        await _send_all(client, data + (connection.send(h11.EndOfMessage()) or b""))
         return connection.our_state is h11.DONE and connection.their_state is h11.DONE
 
 
-async def _next_event(stream: SocketStream, connection: h11.Connection) -> object:
+async def _next_event(client: socket.socket, connection: h11.Connection) -> object:
     while (event := connection.next_event()) is h11.NEED_DATA:
+        await anyio.wait_readable(client)
         try:
-            connection.receive_data(await stream.receive())
-        except anyio.EndOfStream:
-            connection.receive_data(b"")  # h11 then reports ConnectionClosed
+            data = client.recv(READ_BYTES)
+        except (BlockingIOError, InterruptedError):
+            continue
+        connection.receive_data(data)  # b"" at the end: h11 then reports ConnectionClosed
     return event
+
+
+async def _send_all(client: socket.socket, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[client.send(view) :]
+        except (BlockingIOError, InterruptedError):
+            await anyio.wait_writable(client)
