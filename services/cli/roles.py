@@ -57,7 +57,9 @@ def serve_api(
 
 
 def worker(
-    roles: Annotated[list[str], typer.Argument(help=f"one or more of {', '.join(ROLES)}")],
+    roles: Annotated[
+        list[str], typer.Argument(metavar="ROLE", help=f"one or more of {', '.join(ROLES)}")
+    ],
     redis_url: RedisUrl = None,
     aws_endpoint: AwsEndpoint = None,
 ) -> None:
