@@ -225,11 +225,12 @@ class StreamConsumer(Generic[M]):
         )
         if not pending:
             return []
-        ids = [entry["message_id"] for entry in pending]
+        # The claim is one more delivery of each.
+        delivered = {entry["message_id"]: entry["times_delivered"] + 1 for entry in pending}
         entries = await self.redis.xclaim(
-            self.config.stream, self.config.group, self.config.consumer, 0, ids
+            self.config.stream, self.config.group, self.config.consumer, 0, list(delivered)
         )
-        return await self._recovered(entries)
+        return await self._recovered(entries, delivered)
 
     async def _handle_one(
         self,
@@ -308,18 +309,23 @@ class StreamConsumer(Generic[M]):
         return await self._recovered(entries)
 
     async def _recovered(
-        self, entries: list[tuple[bytes, dict[bytes, bytes]]]
+        self,
+        entries: list[tuple[bytes, dict[bytes, bytes]]],
+        delivered: dict[bytes, int] | None = None,
     ) -> list[Delivery[M]]:
-        """Entries delivered before: look up how often, so endless failures end somewhere."""
+        """Entries delivered before, with how often (`delivered`, else looked up), so endless
+        failures end somewhere."""
         deliveries = []
         for entry in entries:
             if not entry[1]:  # trimmed from the stream while pending: nothing left to run
                 await self.ack(entry[0])
                 continue
-            pending = await self.redis.xpending_range(
-                self.config.stream, self.config.group, entry[0], entry[0], 1
-            )
-            times = pending[0]["times_delivered"] if pending else 1
+            times = delivered.get(entry[0]) if delivered is not None else None
+            if times is None:
+                pending = await self.redis.xpending_range(
+                    self.config.stream, self.config.group, entry[0], entry[0], 1
+                )
+                times = pending[0]["times_delivered"] if pending else 1
             deliveries += await self._decode_all([entry], deliveries=times)
         return deliveries
 
