@@ -71,13 +71,6 @@ ROLES: dict[str, Callable[[WorkerContext], Role]] = {
 }
 
 
-def build_role(name: str, context: WorkerContext) -> Role:
-    factory = ROLES.get(name)
-    if factory is None:
-        raise SystemExit(f"unknown worker role {name!r}: choose {', '.join(ROLES)}")
-    return factory(context)
-
-
 async def serve_roles(names: list[str], settings: Settings) -> None:
     """Run the roles `names` as tasks of this process, on one Redis client, until a signal
     (or until one role ends); each joins its groups and beats as a consumer of its own."""
@@ -98,7 +91,7 @@ async def _serve_role(
     consumer = consumer_name(settings, name)
     context = WorkerContext.create(settings, redis, consumer)
     keys = context.keys
-    role = build_role(name, context)
+    role = ROLES[name](context)  # main() has refused unknown names
     try:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_beat_forever, redis, keys, name, consumer, settings)

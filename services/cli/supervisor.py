@@ -106,8 +106,8 @@ def refuse_a_running_redis(data_dir: Path) -> None:
 
 
 def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A private redis-server with AOF on, on a Unix socket in `data_dir`; returns its URL."""
-    refuse_a_running_redis(data_dir)
+    """A private redis-server with AOF on, on a Unix socket in `data_dir` (which
+    refuse_a_running_redis has found free); returns its URL."""
     return launch_redis(data_dir), f"unix://{data_dir / 'redis.sock'}"
 
 
