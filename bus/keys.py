@@ -41,11 +41,6 @@ class Keys:
         the async worker has acted on it (so a restarted one never runs the attempt twice)."""
         return f"{self.prefix}:async-outcome:{request_id}:{attempt}"
 
-    def held_invocations(self, consumer: str) -> str:
-        """Hash: request id -> msgpack reply inbox and version, of the invocations a pool
-        worker is running."""
-        return f"{self.prefix}:held:{consumer}"
-
     def replies(self, inbox: str) -> str:
         return f"{self.prefix}:replies:{inbox}"
 

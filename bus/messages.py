@@ -56,6 +56,9 @@ class InvokeFunction(Message, frozen=True):
     # When the input was queued (epoch ms): an Event invocation by the API, a stream batch's
     # last record in its stream; 0 for others.
     queued_ms: int = 0
+    # The in-flight set holding its concurrency slot (bus/concurrency.py), freed as it is
+    # answered; empty: it holds none.
+    slot_key: str = ""
 
 
 InvocationCommand = InvokeFunction

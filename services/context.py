@@ -9,6 +9,7 @@ from quart import current_app
 from redis.asyncio import Redis
 
 from bus.aws import Companion
+from bus.concurrency import inbox_with_limits
 from bus.keys import Keys
 from bus.settings import Settings
 from bus.stores import Stores
@@ -35,7 +36,7 @@ class ApiContext:
             redis=redis,
             keys=keys,
             stores=stores,
-            inbox=ReplyInbox(redis, keys),
+            inbox=inbox_with_limits(redis, keys, settings.account_concurrency),
             records=RecordCache(redis, keys, stores),
             aws=Companion(settings.aws_endpoint, settings.region)
             if settings.aws_endpoint

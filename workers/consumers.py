@@ -19,12 +19,18 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from bus.keys import Keys
+from bus.messages import INVOCATION_COMMANDS
 from bus.processes import alive
 from bus.settings import Settings
 from bus.transport.heartbeats import DEAD_AFTER_MS
-from bus.transport.streams import StreamConsumer
+from bus.transport.streams import FIELD, StreamConsumer
 
 log = logging.getLogger("tarn.worker")
+
+# The pool workers' role, and their consumer group on the invocations stream.
+POOL = "pool"
+# The pending entries looked at, at most, to find one invocation among those held.
+PENDING_SCAN_MAX = 10_000
 
 # Moves a dead consumer's pending entries to the adopter and, once it holds none, removes it.
 # One script, so two workers adopting at once never both take (and run) one entry.
@@ -102,11 +108,25 @@ async def consumers_by_liveness(redis: Redis, keys: Keys, role: str) -> tuple[li
 
 
 async def held_by_a_live_worker(redis: Redis, keys: Keys, request_id: str) -> bool:
-    """Whether a live pool worker is running the invocation `request_id` now."""
-    consumers, _ = await consumers_by_liveness(redis, keys, "pool")
+    """Whether a live pool worker holds the invocation `request_id` now: one of its pending
+    entries in the invocations stream (rarely asked: after an async worker died)."""
+    consumers, _ = await consumers_by_liveness(redis, keys, POOL)
     if not consumers:
         return False
+    try:
+        pending = await redis.xpending_range(keys.invocations, POOL, "-", "+", PENDING_SCAN_MAX)
+    except ResponseError:  # no group yet: nothing was ever read
+        return False
+    held = [p["message_id"] for p in pending if _text(p["consumer"]) in consumers]
+    if not held:
+        return False
     async with redis.pipeline(transaction=False) as pipe:
-        for consumer in consumers:
-            pipe.hexists(keys.held_invocations(consumer), request_id)
-        return any(await pipe.execute())
+        for entry_id in held:
+            pipe.xrange(keys.invocations, entry_id, entry_id)
+        found = await pipe.execute()
+    for entries in found:
+        for _entry_id, fields in entries:
+            command = INVOCATION_COMMANDS.decode(fields[FIELD])
+            if command.request_id == request_id:
+                return True
+    return False

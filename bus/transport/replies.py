@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import anyio
 import msgspec
@@ -19,9 +20,12 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from bus.keys import Keys
-from bus.messages import INVOCATION_COMMANDS, REPLIES, InvokeFunction, Reply
+from bus.messages import REPLIES, InvokeFunction, Reply
 from bus.records import FunctionVersion
-from bus.transport.streams import FIELD, publish
+from bus.transport.streams import FIELD
+
+if TYPE_CHECKING:  # bus.concurrency reads REPLY_MARGIN_S from here
+    from bus.concurrency import ConcurrencyLimits
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +66,11 @@ class _Waiter:
 class ReplyInbox:
     """Routes replies on this process's reply stream to the requests waiting for them."""
 
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: Redis, keys: Keys, limits: ConcurrencyLimits) -> None:
         self.redis = redis
         self.key = keys.replies(uuid.uuid4().hex)
         self._dead_letters = keys.dead_letters
-        self._invocations = keys.invocations
+        self.limits = limits
         self._waiters: dict[str, _Waiter] = {}
         self._renew_at = 0.0
 
@@ -88,8 +92,9 @@ class ReplyInbox:
         trigger: str = "api",
         queued_ms: int = 0,
     ) -> Reply | None:
-        """Publish one InvokeFunction, replying to this inbox, to the pool; its reply, or None
-        when none came within the function's timeout and REPLY_MARGIN_S."""
+        """Publish one InvokeFunction, replying to this inbox, to the pool; its reply (a 429
+        at once, over a concurrency limit), or None when none came within the function's
+        timeout and REPLY_MARGIN_S."""
         command = InvokeFunction(
             request_id=request_id,
             function=function,
@@ -105,10 +110,13 @@ class ReplyInbox:
         )
         self.expect(command.request_id)
         try:
-            await publish(self.redis, self._invocations, INVOCATION_COMMANDS, command)
+            refused = await self.limits.publish(command)
         except BaseException:
             self.forget(command.request_id)
             raise
+        if refused is not None:
+            self.forget(command.request_id)
+            return refused
         return await self.wait(command.request_id, command.function.timeout_s + REPLY_MARGIN_S)
 
     async def wait(self, request_id: str, timeout_s: float) -> Reply | None:

@@ -37,10 +37,12 @@ READ_BATCH_MAX = 64
 # Deliveries after which an entry that was never seen to fail (its workers died handling it,
 # again and again) goes to the dead-letter stream: a poison message, not a crash.
 REDELIVERIES_MAX = 50
+# A stream keeps about this many entries; older ones are trimmed as new ones come.
+STREAM_MAXLEN = 100_000
 
 
 async def publish(
-    redis: Redis, stream: str, codec: Codec[M], message: M, *, maxlen: int = 100_000
+    redis: Redis, stream: str, codec: Codec[M], message: M, *, maxlen: int = STREAM_MAXLEN
 ) -> str:
     """Append `message` to `stream`; returns the entry id. Old entries are trimmed lazily."""
     entry_id = await redis.xadd(stream, {FIELD: codec.encode(message)}, maxlen=maxlen)
@@ -110,8 +112,12 @@ class StreamConsumer(Generic[M]):
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def read(self, count: int, block_ms: int) -> list[Delivery[M]]:
-        """Up to `count` deliveries: own pending first, then reclaimed, then new entries."""
+    async def read(self, count: int, block_ms: int, *, recover: bool = True) -> list[Delivery[M]]:
+        """Up to `count` deliveries: own pending first, then reclaimed, then new entries;
+        new entries only without `recover`."""
+        if not recover:
+            entries = await self._xreadgroup(">", count, block_ms)
+            return await self._decode_all(entries, deliveries=1)
         if not self._own_pending_done:
             entries = await self._xreadgroup(self._own_pending_from, count, None)
             if entries:
@@ -173,7 +179,7 @@ class StreamConsumer(Generic[M]):
             handler = handle if delivery.deliveries == 1 else redelivered or handle
             await self._acknowledged(handler, delivery)
 
-        await self._deliver(run, concurrency, block_ms, touch=True)
+        await self._deliver(run, concurrency, block_ms, recover=True)
 
     async def consume_deliveries(
         self,
@@ -182,11 +188,12 @@ class StreamConsumer(Generic[M]):
         concurrency: int,
         block_ms: int = 5_000,
     ) -> None:
-        """Run `handle` on every delivery, at most `concurrency` at once, until cancelled;
-        `handle` acknowledges each (`queue_ack`) at once, in the round trip that records its
-        work as taken: for work a retry would make wrong, which must still not be lost before
-        it is taken (a consumer that dies in between leaves the entry pending)."""
-        await self._deliver(handle, concurrency, block_ms, touch=False)
+        """Run `handle` on every new delivery, at most `concurrency` at once, until
+        cancelled; `handle` acknowledges each (`queue_ack`) in the round trip that answers
+        for it: for work a retry would make wrong. Nothing is reclaimed for being old: the
+        entries a consumer that died leaves pending are its successor's to answer for
+        (`claim_from`)."""
+        await self._deliver(handle, concurrency, block_ms, recover=False)
 
     async def _deliver(
         self,
@@ -194,18 +201,21 @@ class StreamConsumer(Generic[M]):
         concurrency: int,
         block_ms: int,
         *,
-        touch: bool,
+        recover: bool,
     ) -> None:
+        """With `recover`, entries being handled are kept from looking abandoned, and those
+        that are (and this consumer's own, left from before) are read again; without, only
+        new entries are read."""
         await self.ensure_group()
         capacity = _Capacity(concurrency)
         async with anyio.create_task_group() as tasks:
-            if touch:
+            if recover:
                 tasks.start_soon(self._touch_in_flight_forever)
             while True:
                 await capacity.wait_free()
                 count = min(capacity.free, READ_BATCH_MAX)
                 try:
-                    deliveries = await self.read(count, block_ms)
+                    deliveries = await self.read(count, block_ms, recover=recover)
                 except Exception:
                     log.exception("reading %s failed; retrying", self.config.stream)
                     await anyio.sleep(1)

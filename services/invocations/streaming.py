@@ -17,7 +17,6 @@ import msgspec
 from quart import Blueprint, Response, request
 
 from bus.messages import (
-    INVOCATION_COMMANDS,
     InvocationCompleted,
     InvocationRejected,
     InvokeFunction,
@@ -27,7 +26,6 @@ from bus.quotas import SYNC_PAYLOAD_BYTES
 from bus.records import FunctionVersion
 from bus.transport.replies import REPLY_MARGIN_S
 from bus.transport.response_streams import Head, open_response_stream, read_response_stream
-from bus.transport.streams import publish
 from services.context import ApiContext, api
 from services.errors import ServiceException, error_for
 from services.functions.refs import function_ref
@@ -96,8 +94,14 @@ async def start_streamed(
         trace_id=trace or trace_id(),
         stream=True,
     )
-    await publish(context.redis, context.keys.invocations, INVOCATION_COMMANDS, command)
+    refused = await context.inbox.limits.publish(command)
+    if refused is not None:
+        return _only(refused)
     return read_response_stream(context.redis, key, timeout_s)
+
+
+async def _only(item: StreamItem) -> AsyncGenerator[StreamItem, None]:
+    yield item
 
 
 async def first_item(

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from bus.concurrency import REFRESH_S
 from tests.conftest import Stack
 from tests.functions import create_python_function, unique_name
 from tests.pool.test_pool import gone
 from tests.waiting import wait_for
-from workers.pool.concurrency import REFRESH_S
 
 # Appends "start <t>" and "end <t>" to the file the event names, around a sleep.
 RECORDING = """\

@@ -215,7 +215,7 @@ def test_throttled_url_answers_429_and_oversized_requests_413(stack, lambda_clie
     name, url = _url_function(lambda_client)
     base = _path_form(stack, url)
     lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
-    time.sleep(1.2)  # the pool reads reservations once a second (workers/pool/concurrency.py)
+    time.sleep(1.2)  # reservations are read once a second (bus/concurrency.py)
     throttled = httpx.get(base + "/plain", timeout=60)
     assert throttled.status_code == 429
     too_large = httpx.post(base + "/echo", content=b"x" * 6_291_457, timeout=60)

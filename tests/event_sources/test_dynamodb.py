@@ -23,11 +23,11 @@ import redis
 from redis.asyncio import Redis
 
 from bus.aws import Companion
+from bus.concurrency import inbox_with_limits
 from bus.keys import Keys
 from bus.records import EventSourceMapping
 from bus.settings import Settings
 from bus.stores import Stores
-from bus.transport.replies import ReplyInbox
 from tests.conftest import Stack
 from tests.functions import create_python_function, unique_name
 from tests.waiting import wait_for
@@ -357,7 +357,7 @@ async def polling(stack: Stack, mapping: EventSourceMapping) -> AsyncIterator[No
     client = Redis.from_url(f"unix://{stack.data_dir / 'redis.sock'}")
     keys = Keys(settings.key_prefix)
     companion = Companion(stack.url, settings.region)
-    inbox = ReplyInbox(client, keys)
+    inbox = inbox_with_limits(client, keys, settings.account_concurrency)
     await inbox.open()
     stores = Stores.create(client, keys)
     context = PollerContext(settings, client, keys, stores, companion, inbox)

@@ -22,6 +22,7 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
+from bus.concurrency import inbox_with_limits
 from bus.keys import Keys
 from bus.messages import INVOCATION_COMMANDS, InvokeFunction, Reply
 from bus.records import FunctionVersion
@@ -121,7 +122,7 @@ async def running_pool(
     )
     context = WorkerContext.create(settings, redis, "test-pool")
     pool = WarmPool(context, **options)
-    inbox = ReplyInbox(redis, keys)
+    inbox = inbox_with_limits(redis, keys, settings.account_concurrency)
     await inbox.open()
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(pool.run)

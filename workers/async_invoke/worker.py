@@ -14,6 +14,7 @@ from typing import assert_never
 import anyio
 import msgspec
 
+from bus.concurrency import inbox_with_limits
 from bus.messages import (
     ASYNC_COMMANDS,
     REPLIES,
@@ -26,7 +27,7 @@ from bus.messages import (
 from bus.quotas import ASYNC_EVENT_AGE_S, ASYNC_RETRY_ATTEMPTS
 from bus.records import EventInvokeConfig
 from bus.transport import delays
-from bus.transport.replies import REPLY_MARGIN_S, ReplyInbox
+from bus.transport.replies import REPLY_MARGIN_S
 from bus.transport.streams import FIELD, StreamConsumer, consumer_config
 from workers.async_invoke.destinations import Destinations
 from workers.async_invoke.slots import FunctionSlots
@@ -59,7 +60,7 @@ class AsyncInvoker:
             settings, keys, stream=keys.async_invocations, group=GROUP, consumer=context.consumer
         )
         self.stream = StreamConsumer(redis, config, ASYNC_COMMANDS)
-        self.inbox = ReplyInbox(redis, keys)
+        self.inbox = inbox_with_limits(redis, keys, settings.account_concurrency)
         self.slots = FunctionSlots(CONCURRENCY)
         self.destinations = Destinations(context)
 

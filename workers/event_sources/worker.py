@@ -22,9 +22,9 @@ import anyio
 import msgspec
 from anyio.abc import TaskGroup
 
+from bus.concurrency import inbox_with_limits
 from bus.records import EventSourceMapping, MappingState
 from bus.stores import RecordMissing
-from bus.transport.replies import ReplyInbox
 from workers.context import WorkerContext
 from workers.event_sources.base import Backoff, Poller, PollerContext
 from workers.event_sources.leases import LEASE_TTL_MS, Leases, Roster, fair_share
@@ -62,7 +62,7 @@ class EventSourceWorker:
         self.store = context.stores.event_source_mappings
         self.leases = Leases(redis, keys, self.owner)
         self.roster = Roster(redis, keys, self.owner)
-        self.inbox = ReplyInbox(redis, keys)
+        self.inbox = inbox_with_limits(redis, keys, settings.account_concurrency)
         self.context = PollerContext(settings, redis, keys, context.stores, context.aws, self.inbox)
         self.held: set[str] = set()
         self.renewed_at = time.monotonic()

@@ -19,6 +19,7 @@ import anyio
 from anyio.abc import TaskGroup
 from redis.asyncio.client import Pipeline
 
+from bus import concurrency
 from bus.archives import CodeError
 from bus.folders import FolderError, check_folder
 from bus.invocation_records import InvocationRecorder
@@ -30,15 +31,14 @@ from bus.messages import (
     InvokeFunction,
     RejectionCode,
     Reply,
-    ThrottleReason,
 )
 from bus.records import FunctionVersion, LayerCode
 from bus.transport.replies import send_reply
 from bus.transport.streams import Delivery, StreamConsumer, consumer_config
 from workers.code import ensure_unpacked
+from workers.consumers import POOL
 from workers.context import WorkerContext
 from workers.pool.cloudwatch import LogShipper
-from workers.pool.concurrency import ConcurrencyLimits, Slot, Throttled
 from workers.pool.credentials import RoleSessions
 from workers.pool.environments import Environment, Outcome, State, environment_key
 from workers.pool.executors import Executors
@@ -52,7 +52,6 @@ from workers.pool.runtime_api.response_streams import RedisResponseSink
 
 log = logging.getLogger("tarn.pool")
 
-GROUP = "pool"
 # AWS's default account concurrency: https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
 DEFAULT_MAX_ENVIRONMENTS = 1000
 DEFAULT_KEEP_ALIVE_S = 300.0
@@ -62,7 +61,6 @@ REJECT_HEADROOM = 256
 LOG_FLUSH_S = 2.0
 # A cancelled invocation gives its concurrency slot back within this long, or it expires.
 RELEASE_GRACE_S = 1.0
-RATE_EXCEEDED = "Rate Exceeded."
 # How long a provisioned environment's init may take (an image pull aside, AWS allows long).
 PROVISIONED_INIT_S = 120.0
 
@@ -90,10 +88,10 @@ class WarmPool:
         self.max_environments = max_environments
         self.keep_alive_s = keep_alive_s
         config = consumer_config(
-            settings, keys, stream=keys.invocations, group=GROUP, consumer=context.consumer
+            settings, keys, stream=keys.invocations, group=POOL, consumer=context.consumer
         )
         self.stream = StreamConsumer(redis, config, INVOCATION_COMMANDS)
-        self.held = HeldInvocations(redis, keys, context.consumer)
+        self.held = HeldInvocations(redis, keys, context.consumer, self.stream)
         # Without a companion endpoint the extension answers 502 and logs stay local.
         self.companion = context.aws
         self.extension = ParametersSecretsExtension(self.companion, settings.extension_port)
@@ -101,9 +99,6 @@ class WarmPool:
             LogShipper(self.companion) if self.companion and settings.cloudwatch_logs else None
         )
         self.roles = RoleSessions(self.companion)
-        self.limits = ConcurrencyLimits(
-            redis, keys, context.stores.function_settings, settings.account_concurrency
-        )
         self.provisioner = Provisioner(self, context)
         self.records = InvocationRecorder(keys, settings.invocation_records)
         self.live: set[Environment] = set()
@@ -116,21 +111,21 @@ class WarmPool:
 
     async def run(self) -> None:
         """Serve the invocations stream until cancelled."""
-        await self.limits.refresh()
+        await self.stream.ensure_group()
+        await self.held.answer_own_leftovers()
         async with anyio.create_task_group() as tasks:
             self._tasks = tasks
             await tasks.start(self.extension.run)
-            tasks.start_soon(self.limits.refresh_forever)
             tasks.start_soon(self.provisioner.run)
             if self.shipper is not None:
                 tasks.start_soon(self.shipper.run)
             tasks.start_soon(self._retire_idle_forever)
-            tasks.start_soon(self.held.watch_forever, self._take_over)
-            # Acknowledged as it is held (see serve): a sync invoke must not run again after a
-            # crash, but one read and not yet held is run by another pool, not lost.
+            tasks.start_soon(self.held.watch_forever)
+            # An entry stays pending until its reply acknowledges it: the pending entries of a
+            # pool that died are what it held, and another pool answers them (held.py).
             # Blocking reads stay well under redis-py's default 5 s socket timeout.
             await self.stream.consume_deliveries(
-                self._take, concurrency=self.max_environments + REJECT_HEADROOM, block_ms=2_000
+                self.serve, concurrency=self.max_environments + REJECT_HEADROOM, block_ms=2_000
             )
 
     async def aclose(self) -> None:
@@ -147,78 +142,43 @@ class WarmPool:
             with anyio.move_on_after(LOG_FLUSH_S):
                 await self.shipper.aclose()
 
-    async def _take(self, delivery: Delivery[InvocationCommand]) -> None:
-        await self.serve(delivery.message, delivery.entry_id)
-
-    async def _take_over(self, consumer: str) -> None:
-        """Run the invocations a dead pool worker had read but not yet held: none started."""
-        deliveries = await self.stream.claim_from(consumer)
-        if deliveries:
-            log.warning("running %d invocations %s read, never started", len(deliveries), consumer)
-        assert self._tasks is not None
-        for delivery in deliveries:
-            self._tasks.start_soon(self._take, delivery)
-
-    async def serve(self, command: InvocationCommand, entry_id: bytes) -> None:
-        """Run one invocation and reply; its stream entry is acknowledged in the round trip
-        that holds it (or, refused before that, in the reply's)."""
+    async def serve(self, delivery: Delivery[InvocationCommand]) -> None:
+        """Run one invocation and reply; its stream entry, pending until then, is
+        acknowledged and its concurrency slot freed in the round trip that replies."""
+        command = delivery.message
         match command:
             case InvokeFunction():
-                slot: Slot | None = None
                 try:
-                    slot = await self.limits.acquire(
-                        command.function.name,
-                        command.request_id,
-                        command.function.timeout_s,
-                        along=partial(self._hold, command=command, entry_id=entry_id),
-                    )
                     reply = await self.invoke(command)
-                except Throttled as exc:
-                    reply = _throttled(command, exc.reason)
                 except Exception as exc:  # a bug of ours: the caller still gets an answer
                     log.exception("invocation %s failed", command.request_id)
                     message = f"Tarn's pool failed to run the invocation: {exc!r}"
                     reply = _rejected(command, "ServiceException", message, 500)
                 except BaseException:  # cancelled at shutdown: give the slot back on the way
-                    await self._release(slot)
+                    await self._release(command)
                     raise
-                release = partial(
-                    self._released, slot=slot, command=command, reply=reply, entry_id=entry_id
+                answered = partial(
+                    self._answered, command=command, reply=reply, entry_id=delivery.entry_id
                 )
-                await send_reply(self.redis, command.reply_to, reply, release)
+                await send_reply(self.redis, command.reply_to, reply, answered)
             case _:
                 assert_never(command)
 
-    def _hold(self, pipe: Pipeline, *, command: InvokeFunction, entry_id: bytes) -> None:
-        """Queue the hold on the invocation and its entry's acknowledgement, in one trip: an
-        entry still pending is one no pool has started."""
-        self.held.hold(pipe, command)
-        self.stream.queue_ack(pipe, entry_id)
-
-    def _released(
-        self,
-        pipe: Pipeline,
-        *,
-        slot: Slot | None,
-        command: InvokeFunction,
-        reply: Reply,
-        entry_id: bytes,
+    def _answered(
+        self, pipe: Pipeline, *, command: InvokeFunction, reply: Reply, entry_id: bytes
     ) -> None:
-        """Queue, before the reply, the release of its concurrency slot and of its hold, the
-        invocation's record, and the acknowledgement of one refused before it was held."""
-        if slot is not None:
-            ConcurrencyLimits.release(pipe, slot)
-        else:
-            self.stream.queue_ack(pipe, entry_id)
-        self.held.release(pipe, command, reply)
+        """Queue, before the reply, what goes with it: the outcome kept where the command
+        asks (before the entry is acknowledged, so that whoever sees it gone finds it), the
+        release of its slot, the acknowledgement and the invocation's record."""
+        self.held.keep_outcome(pipe, command, reply)
+        concurrency.release(pipe, command)
+        self.stream.queue_ack(pipe, entry_id)
         self.records.add(pipe, command, reply)
 
-    async def _release(self, slot: Slot | None) -> None:
-        if slot is None:
-            return
+    async def _release(self, command: InvokeFunction) -> None:
         with anyio.CancelScope(shield=True), anyio.move_on_after(RELEASE_GRACE_S):
             async with self.redis.pipeline(transaction=False) as pipe:
-                ConcurrencyLimits.release(pipe, slot)
+                concurrency.release(pipe, command)
                 await pipe.execute()
 
     async def invoke(self, command: InvokeFunction) -> Reply:
@@ -227,7 +187,7 @@ class WarmPool:
         self._note_revision(function)
         environment = await self._checkout(function)
         if environment is None:  # this process's environments are all busy
-            return _throttled(command, "ConcurrentInvocationLimitExceeded")
+            return concurrency.throttled(command.request_id, "ConcurrentInvocationLimitExceeded")
         try:
             outcome = await self._run_streaming(environment, command)
         except (UnsupportedFunction, CodeError) as exc:
@@ -447,16 +407,6 @@ def _rejected(
 ) -> Reply:
     return InvocationRejected(
         request_id=command.request_id, error_type=error_type, message=message, status=status
-    )
-
-
-def _throttled(command: InvokeFunction, reason: ThrottleReason) -> Reply:
-    return InvocationRejected(
-        request_id=command.request_id,
-        error_type="TooManyRequestsException",
-        message=RATE_EXCEEDED,
-        status=429,
-        reason=reason,
     )
 
 
