@@ -62,7 +62,7 @@ typecheck:
 	$(BIN)/mypy bus services workers
 
 pytest:
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 test: install lint typecheck pytest
 
