@@ -5,23 +5,44 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from services.cli import build as build_cli
 from services.cli import roles
 from services.cli import run as run_cli
-from services.cli.lambda_cli import app as lambda_app
 from services.cli.lambda_cli.failures import run_reporting_failures
+
+LAMBDA = "lambda"
+
+
+class TarnGroup(TyperGroup):
+    """`tarn`'s commands, with `tarn lambda` (rich, botocore, every client command) loaded
+    only when it is asked for or listed: `tarn up` starts without it. (Click's types go
+    untyped here: Typer 0.12 uses click's, later ones a copy of their own.)"""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted({*super().list_commands(ctx), LAMBDA})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name != LAMBDA:
+            return super().get_command(ctx, cmd_name)
+        from services.cli.lambda_cli.app import app as lambda_app
+
+        group = typer.main.get_group(lambda_app)
+        group.name = LAMBDA
+        return group
+
 
 app = typer.Typer(
     name="tarn",
     help="AWS Lambda on your own machine.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=TarnGroup,
 )
-app.add_typer(lambda_app, name="lambda")
 app.command(name="run", epilog=run_cli.EXAMPLE, no_args_is_help=False)(run_cli.run)
 app.command(name="build", epilog=build_cli.EXAMPLE)(build_cli.build)
 roles.register(app)  # tarn serve-api, tarn worker ROLE

@@ -1,26 +1,2 @@
 """`tarn lambda`: a client of a running stack, through botocore on its endpoint; one module per
-group of commands."""
-
-from __future__ import annotations
-
-import typer
-
-from services.cli.lambda_cli import (
-    functions,
-    history,
-    invoke,
-    layers,
-    logs,
-    mappings,
-    secrets,
-    versions,
-)
-
-app = typer.Typer(
-    help="Manage and invoke functions on a running stack (start one with `tarn up`).",
-    no_args_is_help=True,
-)
-for group in (functions, invoke, logs, history, layers, versions, mappings):
-    app.add_typer(group.commands)
-app.add_typer(versions.aliases, name="alias")
-app.add_typer(secrets.secrets, name="secrets")
+group of commands, gathered in `app`. Nothing is imported here: `tarn up` loads none of it."""
