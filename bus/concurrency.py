@@ -20,8 +20,10 @@ import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from bus.invocation_records import add_record, invocation_record, now_ms
 from bus.keys import Keys
 from bus.messages import INVOCATION_COMMANDS, InvocationRejected, InvokeFunction, ThrottleReason
+from bus.settings import Settings
 from bus.stores import FunctionSettingsStore
 from bus.transport.replies import REPLY_MARGIN_S, ReplyInbox
 from bus.transport.streams import FIELD, STREAM_MAXLEN
@@ -53,18 +55,19 @@ return 1
 class ConcurrencyLimits:
     """Admits invocations within the limits as it publishes them (one Redis call each)."""
 
-    def __init__(self, redis: Redis, keys: Keys, account_limit: int) -> None:
+    def __init__(self, redis: Redis, keys: Keys, account_limit: int, records_kept: int) -> None:
         self.redis = redis
         self.keys = keys
         self.settings = FunctionSettingsStore(redis, keys)
         self.account_limit = account_limit
+        self.records_kept = records_kept  # a throttle's invocation record: 0 for none
         self._reserved: dict[str, int] = {}
         self._unreserved_limit = account_limit
         self._refreshed_at = float("-inf")
 
     async def publish(self, command: InvokeFunction) -> InvocationRejected | None:
         """Publish `command` to the invocations stream in a slot of its function; the 429
-        to answer instead when none is free."""
+        to answer instead when none is free (then recorded, as the pool records the rest)."""
         if time.monotonic() - self._refreshed_at >= REFRESH_S:
             await self._refresh()
         name = command.function.name
@@ -75,12 +78,18 @@ class ConcurrencyLimits:
         else:
             key, limit = self.keys.reserved_in_flight(name), reserved
             reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
-        if limit <= 0:
-            return throttled(command.request_id, reason)
+        if limit <= 0 or not await self._admitted(command, key, limit):
+            refused = throttled(command.request_id, reason)
+            record = invocation_record(command, refused, b"", now_ms())
+            await add_record(self.redis, self.keys, self.records_kept, record)
+            return refused
+        return None
+
+    async def _admitted(self, command: InvokeFunction, key: str, limit: int) -> bool:
         lifetime_ms = int((command.function.timeout_s + SLOT_MARGIN_S) * 1000)
         encoded = INVOCATION_COMMANDS.encode(_with_slot(command, key))
         # EVAL, not a registered script: Redis caches the body by its hash all the same.
-        admitted = await self.redis.eval(
+        admitted: int = await self.redis.eval(
             ADMIT_AND_PUBLISH,
             2,
             key,
@@ -92,7 +101,7 @@ class ConcurrencyLimits:
             encoded,
             STREAM_MAXLEN,
         )
-        return None if admitted else throttled(command.request_id, reason)
+        return admitted == 1
 
     async def _refresh(self) -> None:
         """Read every function's reservation (one hash) for the next REFRESH_S."""
@@ -106,9 +115,12 @@ class ConcurrencyLimits:
         self._refreshed_at = time.monotonic()
 
 
-def inbox_with_limits(redis: Redis, keys: Keys, account_limit: int) -> ReplyInbox:
+def inbox_with_limits(redis: Redis, keys: Keys, settings: Settings) -> ReplyInbox:
     """A reply inbox whose invocations are admitted within the concurrency limits."""
-    return ReplyInbox(redis, keys, ConcurrencyLimits(redis, keys, account_limit))
+    limits = ConcurrencyLimits(
+        redis, keys, settings.account_concurrency, settings.invocation_records
+    )
+    return ReplyInbox(redis, keys, limits)
 
 
 def release(pipe: Pipeline, command: InvokeFunction) -> None:

@@ -36,7 +36,7 @@ class ApiContext:
             redis=redis,
             keys=keys,
             stores=stores,
-            inbox=inbox_with_limits(redis, keys, settings.account_concurrency),
+            inbox=inbox_with_limits(redis, keys, settings),
             records=RecordCache(redis, keys, stores),
             aws=Companion(settings.aws_endpoint, settings.region)
             if settings.aws_endpoint

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from bus.concurrency import inbox_with_limits
 from bus.keys import Keys
 from bus.messages import InvocationCompleted
+from bus.settings import Settings
 from bus.transport.replies import send_reply
 
 pytestmark = pytest.mark.anyio
@@ -19,7 +20,7 @@ def completed(request_id: str) -> InvocationCompleted:
 
 
 async def test_reply_reaches_its_waiter(redis: Redis, keys: Keys) -> None:
-    inbox = inbox_with_limits(redis, keys, 1000)
+    inbox = inbox_with_limits(redis, keys, Settings())
     await inbox.open()
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(inbox.run)
@@ -33,7 +34,7 @@ async def test_reply_reaches_its_waiter(redis: Redis, keys: Keys) -> None:
 
 
 async def test_reply_sent_before_the_reader_started_is_not_lost(redis: Redis, keys: Keys) -> None:
-    inbox = inbox_with_limits(redis, keys, 1000)
+    inbox = inbox_with_limits(redis, keys, Settings())
     await inbox.open()
     inbox.expect("early")
     await send_reply(redis, inbox.key, completed("early"))
@@ -44,7 +45,7 @@ async def test_reply_sent_before_the_reader_started_is_not_lost(redis: Redis, ke
 
 
 async def test_wait_gives_none_after_its_timeout(redis: Redis, keys: Keys) -> None:
-    inbox = inbox_with_limits(redis, keys, 1000)
+    inbox = inbox_with_limits(redis, keys, Settings())
     await inbox.open()
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(inbox.run)
@@ -54,14 +55,13 @@ async def test_wait_gives_none_after_its_timeout(redis: Redis, keys: Keys) -> No
 
 
 async def test_open_inbox_expires_unless_its_reader_renews_it(redis: Redis, keys: Keys) -> None:
-    inbox = inbox_with_limits(redis, keys, 1000)
+    inbox = inbox_with_limits(redis, keys, Settings())
     await inbox.open()
     assert 0 < await redis.ttl(inbox.key) <= 600
 
 
 async def test_reply_to_a_vanished_inbox_creates_nothing(redis: Redis, keys: Keys) -> None:
-    inbox = inbox_with_limits(
-        redis, keys, 1000
-    )  # never opened, like one whose process died long ago
+    # Never opened, like one whose process died long ago.
+    inbox = inbox_with_limits(redis, keys, Settings())
     await send_reply(redis, inbox.key, completed("x"))
     assert not await redis.exists(inbox.key)

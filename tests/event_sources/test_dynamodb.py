@@ -357,7 +357,7 @@ async def polling(stack: Stack, mapping: EventSourceMapping) -> AsyncIterator[No
     client = Redis.from_url(f"unix://{stack.data_dir / 'redis.sock'}")
     keys = Keys(settings.key_prefix)
     companion = Companion(stack.url, settings.region)
-    inbox = inbox_with_limits(client, keys, settings.account_concurrency)
+    inbox = inbox_with_limits(client, keys, settings)
     await inbox.open()
     stores = Stores.create(client, keys)
     context = PollerContext(settings, client, keys, stores, companion, inbox)

@@ -122,7 +122,7 @@ async def running_pool(
     )
     context = WorkerContext.create(settings, redis, "test-pool")
     pool = WarmPool(context, **options)
-    inbox = inbox_with_limits(redis, keys, settings.account_concurrency)
+    inbox = inbox_with_limits(redis, keys, settings)
     await inbox.open()
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(pool.run)

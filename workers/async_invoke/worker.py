@@ -60,7 +60,7 @@ class AsyncInvoker:
             settings, keys, stream=keys.async_invocations, group=GROUP, consumer=context.consumer
         )
         self.stream = StreamConsumer(redis, config, ASYNC_COMMANDS)
-        self.inbox = inbox_with_limits(redis, keys, settings.account_concurrency)
+        self.inbox = inbox_with_limits(redis, keys, settings)
         self.slots = FunctionSlots(CONCURRENCY)
         self.destinations = Destinations(context)
 

@@ -62,7 +62,7 @@ class EventSourceWorker:
         self.store = context.stores.event_source_mappings
         self.leases = Leases(redis, keys, self.owner)
         self.roster = Roster(redis, keys, self.owner)
-        self.inbox = inbox_with_limits(redis, keys, settings.account_concurrency)
+        self.inbox = inbox_with_limits(redis, keys, settings)
         self.context = PollerContext(settings, redis, keys, context.stores, context.aws, self.inbox)
         self.held: set[str] = set()
         self.renewed_at = time.monotonic()
