@@ -32,13 +32,14 @@ EXPOSE 4566
 ENTRYPOINT ["tarn"]
 CMD ["serve-api"]
 
-# Dependencies in a layer of their own: a change to Tarn's code (or README) does not reinstall
-# them.
+# Dependencies in a layer of their own, with the build backend: a change to Tarn's code (or
+# README) then reinstalls neither, and builds Tarn without fetching anything.
 COPY pyproject.toml /src/
 RUN mkdir /src/bus /src/services /src/workers && touch /src/README.md \
-    && pip install --no-cache-dir --disable-pip-version-check -q /src \
+    && pip install --no-cache-dir --disable-pip-version-check -q /src "setuptools>=68" \
     && pip uninstall -y -q tarn-lambda \
     && rm -rf /src
 COPY . /src/
-RUN pip install --no-cache-dir --disable-pip-version-check -q --no-deps /src && rm -rf /src
+RUN pip install --no-cache-dir --disable-pip-version-check -q --no-deps --no-build-isolation /src \
+    && rm -rf /src
 USER tarn

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Installed again when pyproject.toml changes; the checkout itself is installed editable.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint typecheck pytest bench test-sam test-cdk
+.PHONY: install system-deps run test lint typecheck test-images pytest bench test-sam test-cdk
 
 system-deps:
 	@command -v redis-server >/dev/null || { \
@@ -61,10 +61,15 @@ lint:
 typecheck:
 	$(BIN)/mypy bus services workers
 
+# The Docker and compose tests' images, once per machine (cached by tag; minutes on a slow
+# network): built before the suite, so its time is the tests'. Nothing without a Docker engine.
+test-images: install
+	$(BIN)/python -m tests.images
+
 pytest:
 	$(BIN)/python -m pytest -q --durations=15
 
-test: install lint typecheck pytest
+test: install lint typecheck test-images pytest
 
 bench: install
 	$(BIN)/python -m bench.invoke
