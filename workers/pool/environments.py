@@ -270,7 +270,7 @@ class Environment:
     async def stop(self) -> None:
         """Kill the sandbox with everything it started; never used again."""
         self._die()
-        self.api.close()
+        await self.api.aclose()
         self.log.flush()
         if self.sandbox is not None:
             await self.sandbox.kill()
