@@ -7,13 +7,11 @@ next (CI's flaky failure). Here about one stop in sixteen did so.
 
 from __future__ import annotations
 
-import gc
-import socket
 import threading
-import warnings
 
 import anyio
 
+from tests.pool.stops import connect_until, left_to_the_collector
 from workers.pool.extension.server import ParametersSecretsExtension
 
 # With the old accept loop, 40 stops leaked a socket with a probability of about 92 %.
@@ -21,26 +19,12 @@ STOPS = 40
 REQUEST = b"GET /systemsmanager/parameters/get?name=x HTTP/1.1\r\nhost: localhost\r\n\r\n"
 
 
-def connect_until(port: int, stop: threading.Event) -> None:
-    """Open connections and send a request on each, as fast as they go, until `stop`."""
-    while not stop.is_set():
-        client = socket.socket()
-        client.settimeout(0.2)
-        try:
-            client.connect(("127.0.0.1", port))
-            client.sendall(REQUEST)
-        except OSError:
-            pass
-        finally:
-            client.close()
-
-
 async def serve_then_stop(after_s: float) -> None:
     extension = ParametersSecretsExtension(None, 0)
     stop = threading.Event()
     async with anyio.create_task_group() as tasks:
         port = await tasks.start(extension.run)
-        clients = threading.Thread(target=connect_until, args=(port, stop))
+        clients = threading.Thread(target=connect_until, args=(port, REQUEST, stop))
         clients.start()
         try:
             await anyio.sleep(after_s)
@@ -51,10 +35,7 @@ async def serve_then_stop(after_s: float) -> None:
 
 
 def test_a_stop_amid_connections_leaves_no_socket_to_the_garbage_collector() -> None:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ResourceWarning)
-        for stop in range(STOPS):
-            anyio.run(serve_then_stop, 0.002 + (stop % 10) * 0.001)
-            gc.collect()
-    left = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
-    assert left == []
+    def one_stop(index: int) -> None:
+        anyio.run(serve_then_stop, 0.002 + (index % 10) * 0.001)
+
+    assert left_to_the_collector(STOPS, one_stop) == []

@@ -5,38 +5,22 @@ a Runtime API connection in the pool tests; this did not reproduce it, and guard
 
 from __future__ import annotations
 
-import gc
-import socket
 import threading
-import warnings
 
 import anyio
 
+from tests.pool.stops import connect_until, left_to_the_collector
 from workers.pool.runtime_api.server import RuntimeApi
 
 STOPS = 40
 NEXT = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: localhost\r\n\r\n"
 
 
-def connect_until(port: int, stop: threading.Event) -> None:
-    """Open connections, each asking /next, as fast as they go, until `stop`."""
-    while not stop.is_set():
-        client = socket.socket()
-        client.settimeout(0.2)
-        try:
-            client.connect(("127.0.0.1", port))
-            client.sendall(NEXT)
-        except OSError:
-            pass
-        finally:
-            client.close()
-
-
 async def serve_then_close(after_s: float) -> None:
     api = RuntimeApi()
     port = await api.open("127.0.0.1")
     stop = threading.Event()
-    clients = threading.Thread(target=connect_until, args=(port, stop))
+    clients = threading.Thread(target=connect_until, args=(port, NEXT, stop))
     clients.start()
     try:
         await anyio.sleep(after_s)
@@ -47,10 +31,7 @@ async def serve_then_close(after_s: float) -> None:
 
 
 def test_a_close_amid_connections_leaves_no_socket_to_the_garbage_collector() -> None:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ResourceWarning)
-        for stop in range(STOPS):
-            anyio.run(serve_then_close, 0.002 + (stop % 10) * 0.001)
-            gc.collect()
-    left = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
-    assert left == []
+    def one_close(index: int) -> None:
+        anyio.run(serve_then_close, 0.002 + (index % 10) * 0.001)
+
+    assert left_to_the_collector(STOPS, one_close) == []
