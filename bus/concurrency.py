@@ -87,7 +87,7 @@ class ConcurrencyLimits:
 
     async def _admitted(self, command: InvokeFunction, key: str, limit: int) -> bool:
         lifetime_ms = int((command.function.timeout_s + SLOT_MARGIN_S) * 1000)
-        encoded = INVOCATION_COMMANDS.encode(_with_slot(command, key))
+        encoded = INVOCATION_COMMANDS.encode(msgspec.structs.replace(command, slot_key=key))
         # EVAL, not a registered script: Redis caches the body by its hash all the same.
         admitted: int = await self.redis.eval(
             ADMIT_AND_PUBLISH,
@@ -138,7 +138,3 @@ def throttled(request_id: str, reason: ThrottleReason) -> InvocationRejected:
         status=429,
         reason=reason,
     )
-
-
-def _with_slot(command: InvokeFunction, slot_key: str) -> InvokeFunction:
-    return msgspec.structs.replace(command, slot_key=slot_key)

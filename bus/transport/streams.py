@@ -113,11 +113,18 @@ class StreamConsumer(Generic[M]):
                 raise
 
     async def read(self, count: int, block_ms: int, *, recover: bool = True) -> list[Delivery[M]]:
-        """Up to `count` deliveries: own pending first, then reclaimed, then new entries;
-        new entries only without `recover`."""
-        if not recover:
-            entries = await self._xreadgroup(">", count, block_ms)
-            return await self._decode_all(entries, deliveries=1)
+        """Up to `count` deliveries: with `recover`, own pending first, then reclaimed; then
+        new entries."""
+        if recover:
+            recovered = await self._recover(count)
+            if recovered:
+                return recovered
+        entries = await self._xreadgroup(">", count, block_ms)
+        return await self._decode_all(entries, deliveries=1)
+
+    async def _recover(self, count: int) -> list[Delivery[M]]:
+        """Own pending entries (left from before a restart) until none is left, then, every
+        half visibility timeout, entries abandoned by others."""
         if not self._own_pending_done:
             entries = await self._xreadgroup(self._own_pending_from, count, None)
             if entries:
@@ -127,11 +134,8 @@ class StreamConsumer(Generic[M]):
         now = time.monotonic()
         if now >= self._next_reclaim:
             self._next_reclaim = now + self.config.visibility_timeout_ms / 2000
-            reclaimed = await self._reclaim(count)
-            if reclaimed:
-                return reclaimed
-        entries = await self._xreadgroup(">", count, block_ms)
-        return await self._decode_all(entries, deliveries=1)
+            return await self._reclaim(count)
+        return []
 
     async def ack(self, entry_id: bytes, *, redelivered: bool = False) -> None:
         if not (redelivered and self.config.failures):
