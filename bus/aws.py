@@ -14,8 +14,9 @@ import functools
 import time
 import xml.etree.ElementTree as ElementTree
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
+import anyio
 import msgspec
 
 from bus.arns import Arn
@@ -33,19 +34,25 @@ TIMEOUT_S = 10.0
 # An S3 object (a deployment package) may be large and the disk behind the endpoint slow.
 OBJECT_TIMEOUT_S, OBJECT_CONNECT_TIMEOUT_S = 300.0, 5.0
 PING_TIMEOUT_S = 1.0
+UNREACHABLE = "ServiceUnavailable"  # CompanionError's code, with status 0, when nothing answered
 PING_CACHE_S = 1.0  # health is polled often; the companion answers for itself once a second
 
 
 class CompanionError(Exception):
     """The companion answered a call with an AWS error (`code` is its error type), or did not
-    answer at all (status 0); `message` says so in AWS's words where Tarn reads them."""
+    answer at all (status 0, UNREACHABLE); `message` says so in AWS's words where Tarn reads
+    them. Callers never see httpx's own errors, nor import httpx for them."""
 
     def __init__(self, status: int, code: str, body: bytes, message: str = "") -> None:
-        super().__init__(f"{status} {code}")
+        super().__init__(f"{status} {code}" + (f": {message}" if message else ""))
         self.status = status
         self.code = code
         self.body = body
         self.message = message
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status == 0
 
 
 class Companion:
@@ -70,10 +77,23 @@ class Companion:
         return self._http
 
     async def call(self, service: str, target: str, body: dict[str, Any]) -> httpx.Response:
-        """POST one JSON-protocol operation; raises httpx.HTTPError when unreachable."""
+        """POST one JSON-protocol operation; CompanionError with status 0 when unreachable."""
         data = msgspec.json.encode(body)
         headers = self._signed(service, target, data)
-        return await self._client.post(self.endpoint, content=data, headers=headers)
+        return await self._post(data, headers)
+
+    async def _post(self, data: bytes, headers: dict[str, str]) -> httpx.Response:
+        import httpx
+
+        try:
+            return await self._client.post(self.endpoint, content=data, headers=headers)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from exc
+
+    def _unreachable(self, exc: Exception) -> CompanionError:
+        """What any call raises when the endpoint does not answer (httpx stays this module's)."""
+        message = f"{self.endpoint.rstrip('/')} did not answer ({type(exc).__name__}: {exc})"
+        return CompanionError(0, UNREACHABLE, b"", message)
 
     async def ok(self, service: str, target: str, body: dict[str, Any]) -> Any:
         """`call`, decoded; an AWS error raises CompanionError."""
@@ -88,7 +108,7 @@ class Companion:
         """One query-protocol operation (SNS, ...); the parsed XML answer, or CompanionError."""
         data = urlencode({"Action": action, "Version": version, **parameters}).encode()
         headers = self._sign(service, data, {"Content-Type": QUERY_CONTENT_TYPE})
-        answer = await self._client.post(self.endpoint, content=data, headers=headers)
+        answer = await self._post(data, headers)
         if answer.status_code >= 300:
             raise CompanionError(
                 answer.status_code, query_error_code(answer.content), answer.content
@@ -118,20 +138,23 @@ class Companion:
                     raise CompanionError(got.status_code, "EntityTooLarge", b"", message)
                 return await got.aread()
         except httpx.HTTPError as exc:
-            message = f"{self.endpoint.rstrip('/')} did not answer"
-            raise CompanionError(0, "ServiceUnavailable", b"", message) from exc
+            raise self._unreachable(exc) from exc
 
     async def ready(self) -> bool:
-        """Whether the endpoint answers HTTP at all (any status). An answer holds for a second;
-        a failure is not kept, so that `tarn up` sees the companion ready as soon as it is."""
+        """Whether the endpoint takes connections (moto binds its port once it can serve):
+        without httpx, which the API's start would otherwise load for its first health check.
+        An answer holds for a second; a failure is not kept, so that `tarn up` sees the
+        companion ready as soon as it is."""
         if time.monotonic() - self._answered_at < PING_CACHE_S:
             return True
-        import httpx
-
+        url = urlsplit(self.endpoint)
+        port = url.port or (443 if url.scheme == "https" else 80)
         try:
-            await self._client.get(self.endpoint, timeout=PING_TIMEOUT_S)
-        except httpx.HTTPError:
+            with anyio.fail_after(PING_TIMEOUT_S):
+                connection = await anyio.connect_tcp(url.hostname or "localhost", port)
+        except (OSError, TimeoutError):
             return False
+        await connection.aclose()
         self._answered_at = time.monotonic()
         return True
 

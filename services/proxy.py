@@ -1,15 +1,19 @@
 """The forwarding proxy: requests for AWS services other than Lambda go to the companion
 endpoint (moto server, or one the user names) unchanged, and its answers stream back.
-Tarn's own calls to the companion go through bus.aws.Companion instead.
+Tarn's own calls to the companion go through bus.aws.Companion instead. httpx (with the rich
+and click it loads, 40 ms) is imported at the first forward, not at the API's start.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import httpx
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+
+if TYPE_CHECKING:
+    import httpx
 
 # Meaningful for one connection only (RFC 9110 7.6.1); `expect` too: Hypercorn has already
 # answered 100-continue to the client, and the body follows at once.
@@ -31,7 +35,7 @@ HOP_BY_HOP = frozenset(
 # and then signs nothing more ("RangeError: Invalid time value").
 WRITTEN_BY_SERVER = frozenset({b"date", b"server"})
 # SQS long polls wait up to 20 s; DynamoDB and S3 transfers can take long on a slow disk.
-FORWARD_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
+FORWARD_TIMEOUT_S, CONNECT_TIMEOUT_S = 300.0, 5.0
 
 
 class CompanionProxy:
@@ -39,14 +43,21 @@ class CompanionProxy:
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
-        self.base = httpx.URL(self.url)
+
+    @cached_property
+    def base(self) -> httpx.URL:
+        import httpx
+
+        return httpx.URL(self.url)
 
     @cached_property
     def client(self) -> httpx.AsyncClient:
         # Made at the first forward, not at start: a client loads the CA certificates (about
         # 0.1 s of the API's start).
+        import httpx
+
         return httpx.AsyncClient(
-            timeout=FORWARD_TIMEOUT,
+            timeout=httpx.Timeout(FORWARD_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
             # Loopback or the user's own endpoint: never through an HTTP(S)_PROXY.
             trust_env=False,
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
@@ -55,6 +66,8 @@ class CompanionProxy:
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
+        import httpx
+
         assert scope["type"] == "http"
         headers = [(name, value) for name, value in scope["headers"] if name not in HOP_BY_HOP]
         has_body = any(

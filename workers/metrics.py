@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import anyio
-import httpx
 
 from bus.aws import Companion, CompanionError
 from bus.invocation_records import (
@@ -224,7 +223,7 @@ class MetricsPublisher:
         try:
             parameters = query_parameters(data)
             await self.companion.query("monitoring", "PutMetricData", VERSION, parameters)
-        except (httpx.HTTPError, CompanionError) as exc:
+        except CompanionError as exc:
             if not self._failing:
                 log.warning("cannot put AWS/Lambda metrics to CloudWatch: %r", exc)
             self._failing = True

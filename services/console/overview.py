@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import msgspec
 from quart import Response, request
 from redis.asyncio import Redis
@@ -185,7 +184,7 @@ async def mapping_source(uuid: str) -> Response:
             "AmazonSQS.GetQueueAttributes",
             {"QueueUrl": url, "AttributeNames": QUEUE_DEPTH},
         )
-    except (CompanionError, httpx.HTTPError) as exc:
+    except CompanionError as exc:
         body["error"] = f"the queue cannot be read: {exc}"
         return json_response(body)
     values = attributes.get("Attributes", {})

@@ -9,7 +9,6 @@ mapping in such a state refuses updates and deletion (ResourceInUseException).
 
 from __future__ import annotations
 
-import httpx
 import msgspec
 from quart import Blueprint, Response, request
 
@@ -213,13 +212,13 @@ async def _check_source_exists(context: ApiContext, source: str, arn: str) -> No
                 "dynamodb", "DynamoDBStreams_20120810.DescribeStream", {"StreamArn": arn}
             )
     except CompanionError as exc:
+        if exc.unreachable:
+            raise ServiceException(f"Cannot describe {arn}: {exc.message}") from None
         if source == SQS and exc.code in NO_QUEUE_CODES:
             raise InvalidParameterValueException(NO_QUEUE) from None
         if source != SQS and exc.code == "ResourceNotFoundException":
             raise InvalidParameterValueException(f"Stream not found: {arn}") from None
         raise ServiceException(f"{client.endpoint} refused to describe {arn}: {exc}") from None
-    except httpx.HTTPError as exc:
-        raise ServiceException(f"{client.endpoint} did not answer for {arn}: {exc!r}") from None
 
 
 def _conflict(existing: EventSourceMapping, name: str) -> ResourceConflictException:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from typing import Any
 
@@ -150,6 +151,17 @@ async def test_without_a_companion_the_extension_answers_502(redis, tmp_path):
         function = await pool.deploy({"app.py": APP})
         status, _ = await fetch(pool, function, "/secretsmanager/get?secretId=x")
     assert status == 502
+
+
+async def test_with_its_companion_down_the_extension_answers_502_saying_so(redis, tmp_path):
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    async with running_pool(redis, tmp_path, aws_endpoint=down) as pool:
+        function = await pool.deploy({"app.py": APP})
+        status, body = await fetch(pool, function, "/secretsmanager/get?secretId=x")
+    assert status == 502
+    assert body["message"].startswith(f"cannot reach the AWS endpoint: {down} did not answer")
 
 
 async def test_a_token_is_refused_once_its_environment_is_gone():

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from functools import partial
 
 import anyio
-import httpx
 
 from bus.aws import Companion, CompanionError
 from workers.pool.logs import LogEvent as Event
@@ -121,7 +120,7 @@ class LogShipper:
             for chunk in chunks(events):
                 body = {"logGroupName": group, "logStreamName": stream, "logEvents": chunk}
                 await self.companion.ok("logs", TARGET + "PutLogEvents", body)
-        except (httpx.HTTPError, CompanionError) as exc:
+        except CompanionError as exc:
             self._ready.discard((group, stream))  # it may have been deleted: create it again
             if not self._failing:
                 log.warning("cannot deliver function logs to CloudWatch Logs: %r", exc)

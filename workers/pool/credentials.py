@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import httpx
-
 from bus.aws import Companion, CompanionError, find_text
 from bus.records import FunctionVersion
 
@@ -41,7 +39,7 @@ class RoleSessions:
         parameters = {"RoleArn": function.role, "RoleSessionName": function.name}
         try:
             answer = await self.companion.query("sts", "AssumeRole", STS_VERSION, parameters)
-        except (CompanionError, httpx.HTTPError) as exc:
+        except CompanionError as exc:
             self._warn(f"STS AssumeRole of {function.role} failed ({exc})")
             return None
         found = [find_text(answer, n) for n in ("AccessKeyId", "SecretAccessKey", "SessionToken")]

@@ -80,7 +80,7 @@ class ShardReader:
     async def _recover(self, exc: Exception) -> None:
         """Back off, then read again from the checkpoint (what was read since comes again)."""
         log.warning("mapping %s shard %s: %r", self.mapping.uuid, self.shard_id, exc)
-        if self.held_iterator and isinstance(exc, CompanionError):
+        if self.held_iterator and isinstance(exc, CompanionError) and not exc.unreachable:
             await self._restart_at_latest()  # the stored iterator expired
         self.iterator, self.carry, self.ended = None, [], False
         await self.errors.sleep()

@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import h11
-import httpx
+import msgspec
 from anyio.abc import TaskGroup, TaskStatus
 
-from bus.aws import Companion
+from bus.aws import Companion, CompanionError
 from workers.pool.extension.cache import EnvironmentCache
 from workers.pool.variables import EXTENSION_PORT_VARIABLE
 
@@ -158,10 +158,10 @@ class ParametersSecretsExtension:
             return NO_COMPANION
         try:
             response = await self.companion.call(wanted.service, wanted.target, wanted.body)
-        except httpx.HTTPError as exc:
-            return 502, b'{"message":"cannot reach the AWS endpoint: %s"}' % type(
-                exc
-            ).__name__.encode()
+        except CompanionError as exc:  # call() raises it only when nothing answered
+            return 502, msgspec.json.encode(
+                {"message": f"cannot reach the AWS endpoint: {exc.message}"}
+            )
         if response.status_code == 200:
             cache.put(wanted.kind, wanted.key, response.content)
             return 200, response.content
