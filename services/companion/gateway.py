@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 from services.companion.tarn import READ_TIMEOUT_S, lambda_endpoint
@@ -59,7 +58,10 @@ def _action(environ: dict[str, Any]) -> str:
 
 
 def forward_to_tarn(environ: dict[str, Any], start: Any) -> list[bytes]:
-    """Answer a Lambda request with Tarn's answer to it: one Lambda, Tarn's."""
+    """Answer a Lambda request with Tarn's answer to it: one Lambda, Tarn's. (httpx is
+    imported here, at the first: 50 ms of the companion's start otherwise.)"""
+    import httpx
+
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     path = environ.get("RAW_URI") or quote(environ.get("PATH_INFO", ""))
