@@ -13,7 +13,13 @@ import pytest
 from bus.messages import InvocationCompleted, Reply
 from tests.conftest import free_port
 from tests.pool.conftest import aws, running_pool
-from workers.pool.cloudwatch import MAX_BATCH_EVENTS, chunks
+from workers.pool.cloudwatch import (
+    EVENT_OVERHEAD_BYTES,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS,
+    MAX_EVENT_BYTES,
+    chunks,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -125,3 +131,12 @@ def test_batches_keep_within_put_log_events_limits():
     sent = list(chunks(events))
     assert [len(chunk) for chunk in sent] == [MAX_BATCH_EVENTS, 6]
     assert len(str(sent[1][-1]["message"]).encode()) == 256 * 1024 - 26
+
+
+def test_non_ascii_lines_count_and_cut_by_their_bytes():
+    wide = [(1, "é" * 1_000)] * 600  # 2,000 bytes each, 1,000 characters
+    sent = list(chunks([*wide, (2, "€" * 100_000)]))
+    per_chunk = MAX_BATCH_BYTES // (2_000 + EVENT_OVERHEAD_BYTES)
+    assert [len(chunk) for chunk in sent] == [per_chunk, 600 - per_chunk + 1]
+    cut = str(sent[-1][-1]["message"]).encode()
+    assert len(cut) <= MAX_EVENT_BYTES and cut.decode() == "€" * (len(cut) // 3)

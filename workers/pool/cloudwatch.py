@@ -152,14 +152,19 @@ def chunks(events: list[Event]) -> Iterator[list[dict[str, object]]]:
     for timestamp, message in events:
         if not message:
             continue
-        data = message.encode()[:MAX_EVENT_BYTES]
+        # An ASCII line's bytes are its characters (isascii() reads a flag): most lines are
+        # counted without encoding them; the others are encoded and cut at the limit.
+        if message.isascii() and len(message) <= MAX_EVENT_BYTES:
+            length = len(message)
+        else:
+            data = message.encode()[:MAX_EVENT_BYTES]
+            message, length = data.decode(errors="ignore"), len(data)
         if chunk and (
-            len(chunk) == MAX_BATCH_EVENTS
-            or size + len(data) + EVENT_OVERHEAD_BYTES > MAX_BATCH_BYTES
+            len(chunk) == MAX_BATCH_EVENTS or size + length + EVENT_OVERHEAD_BYTES > MAX_BATCH_BYTES
         ):
             yield chunk
             chunk, size = [], 0
-        chunk.append({"timestamp": timestamp, "message": data.decode(errors="ignore")})
-        size += len(data) + EVENT_OVERHEAD_BYTES
+        chunk.append({"timestamp": timestamp, "message": message})
+        size += length + EVENT_OVERHEAD_BYTES
     if chunk:
         yield chunk
