@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import os
 import socket
@@ -32,8 +33,10 @@ INVALID_ID = response(400, b'{"errorMessage":"Invalid request ID","errorType":"I
 NOT_FOUND = response(404, b'{"errorMessage":"Not Found","errorType":"NotFound"}')
 BAD_REQUEST = response(400, b'{"errorMessage":"Bad Request","errorType":"BadRequest"}')
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-# Loop turns after close(): an accepted connection's transport is made, refused, then closed.
+# Loop turns after close(): an accept under way makes its connection (then waited for below).
 CLOSE_TURNS = 3
+# How long aclose() waits for its connections' sockets to be closed (a loop turn or two).
+CLOSE_WAIT_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,11 @@ class RuntimeApi:
         self._waiting: _Connection | None = None  # the runtime's pending /next
         self._init_error: Posted | None = None
         self._connections: set[_Connection] = set()
+        # Every connection made, from its accept until its socket is closed (connection_lost):
+        # one made just before close() is not among the connections yet.
+        self._made: set[_Connection] = set()
+        self._none_made = asyncio.Event()
+        self._none_made.set()
         self._closed = False
         self._disconnected = asyncio.Event()
         self._disconnected.set()
@@ -191,12 +199,15 @@ class RuntimeApi:
             connection.transport.abort()
 
     async def aclose(self) -> None:
-        """close(), then the loop turns its connections' transports take to close for good
-        (and one accepted just before, to be refused): a loop that ends right after must
-        leave none to the garbage collector."""
+        """close(), then wait until every connection's socket is closed for good, one accepted
+        just before included (it is refused): a loop that ends right after must leave none to
+        the garbage collector."""
         self.close()
         for _ in range(CLOSE_TURNS):
             await asyncio.sleep(0)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_WAIT_S):
+                await self._none_made.wait()
 
     async def disconnected(self) -> None:
         """Wait until no runtime connection is open (all they sent has been read)."""
@@ -288,7 +299,14 @@ class RuntimeApi:
         self._connections.add(connection)
         self._disconnected.clear()
 
+    def _made_one(self, connection: _Connection) -> None:
+        self._made.add(connection)
+        self._none_made.clear()
+
     def _lost(self, connection: _Connection) -> None:
+        self._made.discard(connection)
+        if not self._made:
+            self._none_made.set()
         self._connections.discard(connection)
         if self._waiting is connection:
             self._waiting = None
@@ -304,6 +322,7 @@ class _Connection(asyncio.Protocol):
         self.parser = RequestParser(RUNTIME_RESPONSE_BYTES)
         self.close_after_reply = False
         self.transport: asyncio.Transport
+        api._made_one(self)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
