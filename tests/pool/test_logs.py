@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+import anyio.lowlevel
 import pytest
 
 from workers.pool.environments import exit_reason
@@ -68,3 +69,34 @@ def test_timeout_line_is_timestamped_like_aws():
 )
 def test_exit_reasons_read_like_go(status, reason):
     assert exit_reason(status) == reason
+
+
+@pytest.mark.anyio
+async def test_in_a_loop_the_lines_go_on_at_the_next_turn_in_order(caplog):
+    caplog.set_level(logging.INFO, logger="tarn.functions")
+    shipped: list[str] = []
+    log = EnvironmentLog("fn", lambda events: shipped.extend(line for _, line in events))
+    log.begin("r1", "1")
+    log.feed(b"one\n")
+    tail = log.end("r1", "REPORT 1")
+    assert b"one\nEND RequestId: r1\nREPORT 1\n" in tail  # the tail at once, for the reply
+    assert shipped == [] and not caplog.records  # the rest after it, at the next turn
+    log.feed(b"between\n")
+    log.begin("r2", "1")
+    log.end("r2", "REPORT 2")
+    await anyio.lowlevel.checkpoint()
+    assert shipped == [
+        "START RequestId: r1 Version: 1",
+        "one",
+        "END RequestId: r1",
+        "REPORT 1",
+        "between",
+        "START RequestId: r2 Version: 1",
+        "END RequestId: r2",
+        "REPORT 2",
+    ]
+    worker_lines = "\n".join(record.getMessage() for record in caplog.records).splitlines()
+    assert worker_lines == [f"[fn r1] {line}" for line in shipped[:4]] + [
+        "[fn] between",
+        *(f"[fn r2] {line}" for line in shipped[5:]),
+    ]

@@ -3,11 +3,14 @@
 Each invocation's log is `START`, the function's output, `END` and `REPORT`; its last 4 KB is
 what Invoke returns as X-Amz-Log-Result. Every line also goes to the worker's own log,
 prefixed with the function name and request id, so `tarn up` shows it, and, with timestamps,
-to a sink that delivers them to CloudWatch Logs (once per invocation).
+to a sink that delivers them to CloudWatch Logs (once per invocation). Those two go out at the
+event loop's next turn, in order: the invocation's reply is on its way to Redis by then (a log
+record and its write cost 40 us, which the caller would otherwise wait for).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -71,8 +74,7 @@ class EnvironmentLog:
         closing = f"END RequestId: {request_id}\n{report}\n"
         self._buffer += closing.encode()
         self._held += closing.splitlines()
-        self._emit()
-        self.flush()
+        self._emit(flush=True)
         tail = bytes(self._buffer[-TAIL_BYTES:])
         self._buffer.clear()
         self._prefix = f"[{self.function_name}] "
@@ -87,23 +89,34 @@ class EnvironmentLog:
             self._buffer += b"\n"
 
     def flush(self) -> None:
-        """Hand the lines held for the sink over now (also when the environment ends)."""
+        """Hand every line over to the sink (also when the environment ends), after those
+        already on their way."""
+        self._emit(flush=True)
+
+    def _hand_over(self) -> None:
         if self._events and self.sink is not None:
             self.sink(self._events)
             self._events = []
 
-    def _emit(self) -> None:
-        if not self._held:
+    def _emit(self, flush: bool = False) -> None:
+        """Send the held lines on at the loop's next turn (at once without a loop); with
+        `flush`, hand everything to the sink then too."""
+        lines, self._held = self._held, []
+        if not lines and not flush:
             return
-        if function_log.isEnabledFor(logging.INFO):
-            prefix = self._prefix
-            function_log.info("\n".join(prefix + line for line in self._held))
-        if self.sink is not None:
+        try:
+            asyncio.get_running_loop().call_soon(self._send, self._prefix, lines, flush)
+        except RuntimeError:
+            self._send(self._prefix, lines, flush)
+
+    def _send(self, prefix: str, lines: list[str], flush: bool) -> None:
+        if lines and function_log.isEnabledFor(logging.INFO):
+            function_log.info("\n".join(prefix + line for line in lines))
+        if lines and self.sink is not None:
             stamp = int(time.time() * 1000)
-            self._events += [(stamp, line) for line in self._held]
-            if len(self._events) > SHIP_AT_LINES:
-                self.flush()
-        self._held.clear()
+            self._events += [(stamp, line) for line in lines]
+        if flush or len(self._events) > SHIP_AT_LINES:
+            self._hand_over()
 
 
 def report_line(
