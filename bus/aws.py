@@ -11,6 +11,7 @@ a process that never calls the companion never loads them.
 from __future__ import annotations
 
 import functools
+import importlib
 import time
 import xml.etree.ElementTree as ElementTree
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,11 @@ OBJECT_TIMEOUT_S, OBJECT_CONNECT_TIMEOUT_S = 300.0, 5.0
 PING_TIMEOUT_S = 1.0
 UNREACHABLE = "ServiceUnavailable"  # CompanionError's code, with status 0, when nothing answered
 PING_CACHE_S = 1.0  # health is polled often; the companion answers for itself once a second
+# What a first call imports (about 0.1 s of CPU), and how long after its start a process that
+# will call soon (the pool, at its first cold start) imports them in the background instead:
+# after the stack's own start, which they would slow down on two cores.
+FIRST_CALL_MODULES = ("httpx", "botocore.auth", "botocore.awsrequest", "botocore.credentials")
+WARM_AFTER_S = 1.0
 
 
 class CompanionError(Exception):
@@ -158,6 +164,12 @@ class Companion:
         self._answered_at = time.monotonic()
         return True
 
+    async def warm_up(self, after_s: float = WARM_AFTER_S) -> None:
+        """Import what the first call needs, `after_s` from now, in a thread: that call (the
+        first cold start's credentials) then does not wait for it."""
+        await anyio.sleep(after_s)
+        await anyio.to_thread.run_sync(_import_all, FIRST_CALL_MODULES)
+
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()
@@ -172,6 +184,11 @@ class Companion:
         request = AWSRequest(method="POST", url=self.endpoint, data=data, headers=headers)
         SigV4Auth(_credentials(), service, self.region).add_auth(request)
         return dict(request.headers.items())
+
+
+def _import_all(names: tuple[str, ...]) -> None:
+    for name in names:
+        importlib.import_module(name)
 
 
 @functools.cache

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import socket
+import sys
 
 import pytest
 
-from bus.aws import UNREACHABLE, Companion, CompanionError
+from bus.aws import FIRST_CALL_MODULES, UNREACHABLE, Companion, CompanionError
 
 pytestmark = pytest.mark.anyio
 
@@ -40,3 +41,12 @@ async def test_a_call_nobody_answers_raises_companion_error_saying_where(moto_ur
         await up.ok("sqs", "AmazonSQS.GetQueueUrl", {"QueueName": "no-such-queue"})
     await up.aclose()
     assert not refused.value.unreachable and refused.value.status == 400
+
+
+async def test_warm_up_imports_what_a_first_call_needs(moto_url: str) -> None:
+    companion = Companion(moto_url, "us-east-1")
+    await companion.warm_up(after_s=0)
+    assert all(name in sys.modules for name in FIRST_CALL_MODULES)
+    answer = await companion.query("sts", "GetCallerIdentity", "2011-06-15", {})
+    assert answer.tag.endswith("GetCallerIdentityResponse")
+    await companion.aclose()

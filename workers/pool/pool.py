@@ -119,6 +119,8 @@ class WarmPool:
             tasks.start_soon(self.provisioner.run)
             if self.shipper is not None:
                 tasks.start_soon(self.shipper.run)
+            if self.companion is not None:  # its first cold start asks it for credentials
+                tasks.start_soon(self.companion.warm_up)
             tasks.start_soon(self._retire_idle_forever)
             tasks.start_soon(self.held.watch_forever)
             # An entry stays pending until its reply acknowledges it: the pending entries of a
