@@ -124,16 +124,20 @@ async def running_pool(
     pool = WarmPool(context, **options)
     inbox = inbox_with_limits(redis, keys, settings)
     await inbox.open()
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(pool.run)
-        tasks.start_soon(inbox.run)
-        try:
-            yield Harness(redis, keys, pool, inbox)
-        finally:
-            tasks.cancel_scope.cancel()
-            with anyio.CancelScope(shield=True), anyio.move_on_after(10):
-                await pool.aclose()
-                await context.aclose()
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(pool.run)
+            tasks.start_soon(inbox.run)
+            try:
+                yield Harness(redis, keys, pool, inbox)
+            finally:
+                tasks.cancel_scope.cancel()
+    finally:
+        # As the worker runner does: closed once run() has ended, not while its cancelled
+        # tasks still unwind (one of them could start an environment aclose() never sees).
+        with anyio.CancelScope(shield=True), anyio.move_on_after(10):
+            await pool.aclose()
+            await context.aclose()
 
 
 @pytest.fixture(scope="session")

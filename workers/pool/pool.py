@@ -122,6 +122,7 @@ class WarmPool:
             if self.companion is not None:  # its first cold start asks it for credentials
                 tasks.start_soon(self.companion.warm_up)
             tasks.start_soon(self._retire_idle_forever)
+            tasks.start_soon(self.reloads.close_when_cancelled)
             tasks.start_soon(self.held.watch_forever)
             # An entry stays pending until its reply acknowledges it: the pending entries of a
             # pool that died are what it held, and another pool answers them (held.py).
@@ -134,11 +135,12 @@ class WarmPool:
         """Kill every environment; runs shielded after run() was cancelled."""
         self._closing = True
         self.reloads.close()
-        environments = list(self.live)
-        self.live.clear()
-        self._idle.clear()
-        for environment in environments:
-            await environment.stop()
+        while self.live:  # again for any that a task still unwinding started meanwhile
+            environments = list(self.live)
+            self.live.clear()
+            self._idle.clear()
+            for environment in environments:
+                await environment.stop()
         await self.executors.aclose()
         if self.shipper is not None:
             with anyio.move_on_after(LOG_FLUSH_S):

@@ -74,6 +74,14 @@ class Reloads:
             stop.set()
         self._stops.clear()
 
+    async def close_when_cancelled(self) -> None:
+        """Run beside the watches; when the pool is cancelled, stop them at once: a watch
+        cancelled by itself ends only when watchfiles' thread next times out (up to 5 s)."""
+        try:
+            await anyio.sleep_forever()
+        finally:
+            self.close()
+
     async def _watch(self, folder: str, *, task_status: TaskStatus[None]) -> None:
         stop = anyio.Event()
         self._stops[folder] = stop
