@@ -150,12 +150,9 @@ class RuntimeApi:
         self._current: Invocation | None = None
         self._waiting: _Connection | None = None  # the runtime's pending /next
         self._init_error: Posted | None = None
+        # Every connection from its accept until its socket is closed (connection_lost), one
+        # accepted just before close() included.
         self._connections: set[_Connection] = set()
-        # Every connection made, from its accept until its socket is closed (connection_lost):
-        # one made just before close() is not among the connections yet.
-        self._made: set[_Connection] = set()
-        self._none_made = asyncio.Event()
-        self._none_made.set()
         self._closed = False
         self._disconnected = asyncio.Event()
         self._disconnected.set()
@@ -196,7 +193,8 @@ class RuntimeApi:
         if self._server is not None:
             self._server.close()
         for connection in list(self._connections):
-            connection.transport.abort()
+            if connection.connected:  # the others are refused as they connect
+                connection.transport.abort()
 
     async def aclose(self) -> None:
         """close(), then wait until every connection's socket is closed for good, one accepted
@@ -207,7 +205,7 @@ class RuntimeApi:
             await asyncio.sleep(0)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(CLOSE_WAIT_S):
-                await self._none_made.wait()
+                await self.disconnected()
 
     async def disconnected(self) -> None:
         """Wait until no runtime connection is open (all they sent has been read)."""
@@ -292,21 +290,15 @@ class RuntimeApi:
         self.init_over.set()
         connection.send(ACCEPTED)
 
-    def _connected(self, connection: _Connection) -> None:
-        if self._closed:  # accepted just before close(): it would be left open
-            connection.transport.abort()
-            return
+    def _accepted(self, connection: _Connection) -> None:
         self._connections.add(connection)
         self._disconnected.clear()
 
-    def _made_one(self, connection: _Connection) -> None:
-        self._made.add(connection)
-        self._none_made.clear()
+    def _connected(self, connection: _Connection) -> None:
+        if self._closed:  # accepted just before close(): it would be left open
+            connection.transport.abort()
 
     def _lost(self, connection: _Connection) -> None:
-        self._made.discard(connection)
-        if not self._made:
-            self._none_made.set()
         self._connections.discard(connection)
         if self._waiting is connection:
             self._waiting = None
@@ -322,11 +314,13 @@ class _Connection(asyncio.Protocol):
         self.parser = RequestParser(RUNTIME_RESPONSE_BYTES)
         self.close_after_reply = False
         self.transport: asyncio.Transport
-        api._made_one(self)
+        self.connected = False  # its transport is set
+        api._accepted(self)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self.transport = cast(asyncio.Transport, transport)
+        self.connected = True
         sock = transport.get_extra_info("socket")
         if sock is not None:  # without it, small writes wait ~40 ms for a delayed ACK
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
