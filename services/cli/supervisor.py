@@ -298,7 +298,7 @@ class Supervisor:
         self.recorded = True
 
     def _wait_ready(self, started: float) -> None:
-        url = f"{self.settings.base_url}{HEALTH_PATH}"
+        url = f"http://{self.settings.host}:{self.settings.port}{HEALTH_PATH}"
         while time.monotonic() - started < READY_TIMEOUT_S:
             if self.stopping:
                 return

@@ -35,7 +35,7 @@ async def serve_then_stop(after_s: float) -> None:
 
 
 def test_a_stop_amid_connections_leaves_no_socket_to_the_garbage_collector() -> None:
-    def one_stop(index: int) -> None:
-        anyio.run(serve_then_stop, 0.002 + (index % 10) * 0.001)
+    def one_stop(after_s: float) -> None:
+        anyio.run(serve_then_stop, after_s)
 
     assert left_to_the_collector(STOPS, one_stop) == []

@@ -31,7 +31,7 @@ async def serve_then_close(after_s: float) -> None:
 
 
 def test_a_close_amid_connections_leaves_no_socket_to_the_garbage_collector() -> None:
-    def one_close(index: int) -> None:
-        anyio.run(serve_then_close, 0.002 + (index % 10) * 0.001)
+    def one_close(after_s: float) -> None:
+        anyio.run(serve_then_close, after_s)
 
     assert left_to_the_collector(STOPS, one_close) == []
